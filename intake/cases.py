@@ -1,0 +1,313 @@
+"""Opening a case from a RawReport: the case, its thread, evidence, receipt, related links and
+the notifications it owes are written in the caller's one transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.analyse import Analysis, analyse
+from intake.attachments import store_bytes
+from intake.category import CATEGORIES
+from intake.raw import RawReport
+from intake.receipts import hash_code, new_code
+from intake.region import detect_region
+from intake.related import link_related, simhash
+from intake.routing import CENTRAL, due_date, route
+from models.db import insert_ignore
+from models.outbox import enqueue
+from models.tables import (
+    Attachment,
+    AuditLog,
+    Case,
+    Channel,
+    Commission,
+    Direction,
+    Message,
+    NotificationKind,
+    Receipt,
+    Reporter,
+)
+from models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeContext:
+    attachments_dir: Path
+    zone: ZoneInfo
+    due_working_days: int = 15
+
+
+@dataclass(slots=True)
+class OpenedCase:
+    case: Case
+    receipt_code: str
+    analysis: Analysis
+    related: list[int] = field(default_factory=list)
+
+
+def case_number(case_id: int, year: int) -> str:
+    return f"SH-{year}-{case_id:05d}"
+
+
+async def get_or_create_reporter(session: AsyncSession, raw: RawReport) -> Reporter:
+    await insert_ignore(
+        session,
+        Reporter,
+        {
+            "channel": raw.channel,
+            "address": raw.sender,
+            "language": raw.language_hint,
+            "blocked": False,
+            "created_at": utcnow(),
+        },
+    )
+    reporter = (
+        await session.exec(
+            select(Reporter).where(Reporter.channel == raw.channel, Reporter.address == raw.sender)
+        )
+    ).one()
+    # A contact is kept only when the citizen chose to share it in this report.
+    if raw.contact_phone:
+        reporter.contact_phone = raw.contact_phone
+    if raw.contact_email:
+        reporter.contact_email = raw.contact_email
+    return reporter
+
+
+async def add_attachments(
+    session: AsyncSession, case: Case, message: Message, raw: RawReport, root: Path
+) -> list[Attachment]:
+    stored = []
+    seen: set[str] = set()
+    for item in raw.attachments:
+        file = store_bytes(root, item.content)
+        if file.sha256 in seen:
+            continue
+        seen.add(file.sha256)
+        exists = (
+            await session.exec(
+                select(Attachment).where(
+                    Attachment.case_id == case.id, Attachment.sha256 == file.sha256
+                )
+            )
+        ).first()
+        if exists:
+            continue
+        attachment = Attachment(
+            case_id=case.id,
+            message_id=message.id,
+            sha256=file.sha256,
+            size=file.size,
+            mime_type=item.mime_type[:128],
+            path=file.relative_path,
+            original_name=(item.original_name or None) and item.original_name[:512],
+        )
+        session.add(attachment)
+        stored.append(attachment)
+    return stored
+
+
+def _place(raw: RawReport, analysis: Analysis) -> tuple[str | None, str | None, float]:
+    region, district, confidence = (
+        analysis.region.region,
+        analysis.region.district,
+        analysis.region.confidence,
+    )
+    if raw.place:
+        from_place = detect_region(raw.place)
+        if from_place.region and (raw.region_hint in (None, from_place.region)):
+            region, district, confidence = (
+                from_place.region,
+                from_place.district,
+                from_place.confidence,
+            )
+    if raw.region_hint:
+        if raw.region_hint != region:
+            district = None
+        region, confidence = raw.region_hint, 1.0
+    return region, district, confidence
+
+
+async def _issue_receipt(session: AsyncSession, case: Case) -> str:
+    while True:
+        code = new_code()
+        if await insert_ignore(
+            session,
+            Receipt,
+            {"case_id": case.id, "code_hash": hash_code(code), "created_at": utcnow()},
+        ):
+            return code
+
+
+async def _owe_alerts(session: AsyncSession, case: Case, commission: Commission) -> None:
+    ref = f"case{case.id}"
+    for address in commission.emails:
+        await enqueue(
+            session,
+            kind=NotificationKind.alert,
+            channel=Channel.email,
+            recipient=address,
+            ref=ref,
+            case_id=case.id,
+            commission_code=commission.code,
+            language=commission.language,
+        )
+    if commission.telegram_chat_id is not None:
+        await enqueue(
+            session,
+            kind=NotificationKind.alert,
+            channel=Channel.telegram,
+            recipient=str(commission.telegram_chat_id),
+            ref=ref,
+            case_id=case.id,
+            commission_code=commission.code,
+            language=commission.language,
+        )
+
+
+async def _owe_ack(session: AsyncSession, case: Case, raw: RawReport, code: str) -> None:
+    # The plain receipt code rides in the ack's payload only until it is delivered; the
+    # outbox worker erases it from the row once sent.
+    await enqueue(
+        session,
+        kind=NotificationKind.ack,
+        channel=raw.channel,
+        recipient=raw.sender,
+        ref=f"case{case.id}",
+        case_id=case.id,
+        language=case.language,
+        payload={"receipt_code": code},
+    )
+
+
+async def open_case(
+    session: AsyncSession, raw: RawReport, ctx: IntakeContext, *, acknowledge: bool = True
+) -> OpenedCase:
+    """Open one case for one report. `acknowledge=False` when the channel must not answer
+    (an auto-reply or mailing list, RFC 3834)."""
+    analysis = analyse(raw.text, raw.html, default_language=raw.language_hint or "ru")
+    region, district, confidence = _place(raw, analysis)
+    category = raw.category_hint if raw.category_hint in CATEGORIES else analysis.category
+    language = raw.language_hint or analysis.language
+    codes = set((await session.exec(select(Commission.code))).all())
+    commission_code = route(region, codes)
+    commission = await session.get(Commission, commission_code)
+    if commission is None:
+        raise LookupError(
+            f"no commission {commission_code} (nor {CENTRAL}); run `shagym commissions load FILE`"
+        )
+    reporter = await get_or_create_reporter(session, raw)
+    body = analysis.text.text or raw.subject or ""
+    case = Case(
+        number=f"pending-{new_code()}",
+        channel=raw.channel,
+        region=region,
+        district=district,
+        category=category,
+        language=language,
+        subject=(raw.subject or None) and raw.subject[:512],
+        text=body,
+        region_confidence=confidence,
+        category_score=analysis.category_score,
+        entities=analysis.entities.as_dict(),
+        commission_code=commission_code,
+        reporter_id=reporter.id,
+        contact_shared=bool(raw.contact_phone or raw.contact_email),
+        simhash=simhash(body),
+        created_at=raw.received_at,
+        due_at=due_date(raw.received_at, ctx.zone, ctx.due_working_days),
+    )
+    session.add(case)
+    await session.flush()
+    assert case.id is not None
+    case.number = case_number(case.id, raw.received_at.astimezone(ctx.zone).year)
+    message = Message(
+        case_id=case.id,
+        direction=Direction.citizen_in,
+        channel=raw.channel,
+        text=body,
+        raw_text=raw.html or raw.text,
+        author="citizen",
+        external_id=raw.external_id,
+    )
+    session.add(message)
+    await session.flush()
+    await add_attachments(session, case, message, raw, ctx.attachments_dir)
+    related = await link_related(session, case, analysis.entities.keys())
+    code = await _issue_receipt(session, case)
+    await _owe_alerts(session, case, commission)
+    if acknowledge:
+        await _owe_ack(session, case, raw, code)
+    session.add(
+        AuditLog(
+            actor="system",
+            action="case.created",
+            case_id=case.id,
+            details={
+                "region": region,
+                "commission": commission_code,
+                "category": category,
+                "related": related,
+            },
+        )
+    )
+    await session.flush()
+    log.info("case %s opened, routed to %s", case.number, commission_code)
+    return OpenedCase(case=case, receipt_code=code, analysis=analysis, related=related)
+
+
+async def append_to_case(
+    session: AsyncSession,
+    case: Case,
+    raw: RawReport,
+    ctx: IntakeContext,
+    *,
+    direction: str = Direction.citizen_in,
+    author: str = "citizen",
+) -> Message:
+    """Add what arrived to an existing case's thread (a follow-up, or a commission's answer)."""
+    cleaned = analyse(raw.text, raw.html).text
+    message = Message(
+        case_id=case.id,
+        direction=direction,
+        channel=raw.channel,
+        text=cleaned.text or raw.subject or "",
+        raw_text=raw.html or raw.text,
+        author=author,
+        external_id=raw.external_id,
+    )
+    session.add(message)
+    await session.flush()
+    await add_attachments(session, case, message, raw, ctx.attachments_dir)
+    case.updated_at = utcnow()
+    session.add(case)
+    session.add(
+        AuditLog(
+            actor=author if author != "citizen" else "citizen",
+            action="case.appended",
+            case_id=case.id,
+            details={"direction": direction, "message": message.id},
+        )
+    )
+    await session.flush()
+    log.info("case %s: %s message added", case.number, direction)
+    return message
+
+
+async def find_by_receipt(session: AsyncSession, code: str) -> Case | None:
+    receipt = (
+        await session.exec(select(Receipt).where(Receipt.code_hash == hash_code(code)))
+    ).first()
+    return await session.get(Case, receipt.case_id) if receipt else None
+
+
+async def find_by_number(session: AsyncSession, number: str) -> Case | None:
+    return (await session.exec(select(Case).where(Case.number == number))).first()

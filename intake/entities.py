@@ -1,0 +1,101 @@
+"""Entities named in a report: phones (E.164), IINs, emails, organisations."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import phonenumbers
+
+_IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+(?![\w-])", re.UNICODE
+)
+# Organisation names in «…» (or "…", “…”) after a legal-form or party-cell abbreviation.
+_ORG_FORMS = (
+    "ППО|ПППО|ТОО|АО|ОАО|ЗАО|ОО|ОЮЛ|ИП|ГУ|КГУ|РГУ|ГККП|КГП|РГП|БПҰ|ЖШС|АҚ|ҚБ|ЖК|ММ|КММ|МКҚК|ШЖҚ"
+)
+_ORG = re.compile(
+    rf"(?<![\w])({_ORG_FORMS})\s*[«\"“„]\s*([^»\"”“\n]{{2,120}}?)\s*[»\"”“]",
+    re.UNICODE,
+)
+_ORG_KIND = {"ЖШС": "ТОО", "АҚ": "АО", "БПҰ": "ППО", "ҚБ": "ОО", "ЖК": "ИП", "ПППО": "ППО"}
+
+_IIN_WEIGHTS_1 = tuple(range(1, 12))
+_IIN_WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+
+
+def iin_is_valid(value: str) -> bool:
+    """The official check digit of a 12-digit IIN/BIN.
+
+    First pass with weights 1..11; if the remainder is 10, a second pass with 3..11,1,2; a
+    second 10 means the number is invalid. The birth date is not checked on purpose: real
+    IINs exist whose date part does not match the holder's recorded birth date.
+    """
+    if len(value) != 12 or not value.isdigit():
+        return False
+    digits = [int(ch) for ch in value]
+    check = sum(d * w for d, w in zip(digits, _IIN_WEIGHTS_1, strict=False)) % 11
+    if check == 10:
+        check = sum(d * w for d, w in zip(digits, _IIN_WEIGHTS_2, strict=False)) % 11
+        if check == 10:
+            return False
+    return check == digits[11]
+
+
+def normalise_phone(raw: str, region: str = "KZ") -> str | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(slots=True)
+class Entities:
+    phones: list[str] = field(default_factory=list)
+    iins: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    organisations: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {
+            "phones": self.phones,
+            "iins": self.iins,
+            "emails": self.emails,
+            "organisations": self.organisations,
+        }
+
+    def keys(self) -> set[tuple[str, str]]:
+        """(kind, value) pairs that link related cases."""
+        pairs = {("phone", p) for p in self.phones} | {("iin", i) for i in self.iins}
+        pairs |= {("email", e) for e in self.emails}
+        pairs |= {("org", organisation_key(o)) for o in self.organisations}
+        return pairs
+
+
+def organisation_key(name: str) -> str:
+    """The same organisation written in Russian or Kazakh (ТОО/ЖШС, АО/АҚ) gets one key."""
+    form, _, rest = name.partition(" ")
+    return f"{_ORG_KIND.get(form, form)} {rest}".casefold()
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def extract_entities(text: str) -> Entities:
+    text = text[:200_000]
+    phones = [
+        phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
+        for m in phonenumbers.PhoneNumberMatcher(text, "KZ", leniency=phonenumbers.Leniency.VALID)
+    ]
+    iins = [m.group() for m in _IIN.finditer(text) if iin_is_valid(m.group())]
+    emails = [m.group().lower() for m in _EMAIL.finditer(text)]
+    orgs = [f"{m.group(1)} «{' '.join(m.group(2).split())}»" for m in _ORG.finditer(text)]
+    # A 12-digit IIN also parses as a phone-like digit run; drop phones that are IIN digits.
+    iin_set = set(iins)
+    phones = [p for p in phones if p.lstrip("+")[-12:] not in iin_set]
+    return Entities(_unique(phones), _unique(iins), _unique(emails), _unique(orgs))

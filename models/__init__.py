@@ -1,0 +1,45 @@
+"""The case store: SQLModel tables, the async engine and Alembic migrations."""
+
+from models.db import SessionFactory, create_engine, create_session_factory
+from models.tables import (
+    Attachment,
+    AuditLog,
+    Case,
+    CaseEntity,
+    CaseLink,
+    CaseStatus,
+    Channel,
+    Commission,
+    Direction,
+    InboundEmail,
+    Message,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    Receipt,
+    Reporter,
+    TelegramUpdate,
+)
+
+__all__ = [
+    "Attachment",
+    "AuditLog",
+    "Case",
+    "CaseEntity",
+    "CaseLink",
+    "CaseStatus",
+    "Channel",
+    "Commission",
+    "Direction",
+    "InboundEmail",
+    "Message",
+    "Notification",
+    "NotificationKind",
+    "NotificationStatus",
+    "Receipt",
+    "Reporter",
+    "SessionFactory",
+    "TelegramUpdate",
+    "create_engine",
+    "create_session_factory",
+]

@@ -1,0 +1,239 @@
+"""The case store: every table of the system.
+
+Who reported is kept in `reporter`, apart from the case: a commission's view of a case never
+joins it unless the citizen shared a contact (`reporter.contact_*`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)
+
+
+def _opt_ts(**kwargs: Any) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, **kwargs)
+
+
+class Channel(StrEnum):
+    telegram = "telegram"
+    email = "email"
+    internal = "internal"
+
+
+class CaseStatus(StrEnum):
+    new = "new"
+    assigned = "assigned"
+    answered = "answered"
+    resolved = "resolved"
+
+
+class Direction(StrEnum):
+    citizen_in = "citizen_in"
+    citizen_out = "citizen_out"
+    commission_note = "commission_note"
+
+
+class NotificationKind(StrEnum):
+    ack = "ack"
+    alert = "alert"
+    digest = "digest"
+    relay = "relay"
+
+
+class NotificationStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    dead = "dead"
+
+
+class Commission(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=16)  # region code, or CENTRAL
+    region: str | None = Field(default=None, max_length=8, index=True)
+    name: str
+    emails: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    telegram_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    members: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    language: str = Field(default="ru", max_length=2)
+    is_central: bool = False
+    updated_at: dt.datetime = _ts()
+
+
+class Reporter(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    # Telegram chat id or email address: needed to answer, never shown to a commission.
+    address: str = Field(max_length=320)
+    language: str | None = Field(default=None, max_length=2)
+    contact_phone: str | None = Field(default=None, max_length=32)
+    contact_email: str | None = Field(default=None, max_length=320)
+    blocked: bool = False
+    created_at: dt.datetime = _ts()
+
+
+class Case(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, max_length=32)
+    status: str = Field(default=CaseStatus.new, max_length=16, index=True)
+    channel: str = Field(max_length=16)
+    region: str | None = Field(default=None, max_length=8, index=True)
+    district: str | None = Field(default=None, max_length=128)
+    category: str = Field(default="other", max_length=32, index=True)
+    language: str = Field(default="ru", max_length=2)
+    subject: str | None = Field(default=None, max_length=512)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    region_confidence: float = 0.0
+    category_score: float = 0.0
+    entities: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    commission_code: str = Field(foreign_key="commission.code", index=True, max_length=16)
+    reporter_id: int | None = Field(default=None, foreign_key="reporter.id", index=True)
+    contact_shared: bool = False
+    cluster_id: int | None = Field(default=None, index=True)
+    assignee: int | None = Field(default=None, sa_type=BigInteger)
+    resolution: str | None = Field(default=None, max_length=32)
+    simhash: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: dt.datetime = _ts(index=True)
+    updated_at: dt.datetime = _ts()
+    due_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    closed_at: dt.datetime | None = _opt_ts()
+
+
+class CaseEntity(SQLModel, table=True):
+    """One phone, IIN, email or organisation named in a case: the key that links related cases."""
+
+    __tablename__ = "case_entity"
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind", "value"),
+        Index("ix_case_entity_kind_value", "kind", "value"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    kind: str = Field(max_length=16)
+    value: str = Field(max_length=256)
+
+
+class CaseLink(SQLModel, table=True):
+    __tablename__ = "case_link"
+    __table_args__ = (UniqueConstraint("case_id", "related_case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    related_case_id: int = Field(foreign_key="case.id", index=True)
+    reason: str = Field(max_length=64)
+    created_at: dt.datetime = _ts()
+
+
+class Message(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    direction: str = Field(max_length=24)
+    channel: str = Field(max_length=16)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # The text as it arrived (HTML, quoted history, signature) before cleanup.
+    raw_text: str | None = Field(default=None, sa_column=Column(Text))
+    author: str | None = Field(default=None, max_length=64)
+    external_id: str | None = Field(default=None, max_length=512, index=True)
+    created_at: dt.datetime = _ts()
+
+
+class Attachment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("case_id", "sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    mime_type: str = Field(max_length=128)
+    path: str = Field(max_length=512)  # relative to ATTACHMENTS_DIR, named by hash
+    original_name: str | None = Field(default=None, max_length=512)  # metadata only
+    created_at: dt.datetime = _ts()
+
+
+class Receipt(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    code_hash: str = Field(unique=True, max_length=128)
+    created_at: dt.datetime = _ts()
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: what the system owes someone. Only `notify` sends anything."""
+
+    __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=256)
+    kind: str = Field(max_length=16)
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=320)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    commission_code: str | None = Field(default=None, max_length=16)
+    language: str = Field(default="ru", max_length=2)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    message_id: str | None = Field(default=None, max_length=256)
+    status: str = Field(default=NotificationStatus.pending, max_length=16)
+    attempts: int = 0
+    next_attempt_at: dt.datetime = _ts()
+    lease_until: dt.datetime | None = _opt_ts()
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime = _ts()
+    sent_at: dt.datetime | None = _opt_ts()
+
+
+class InboundEmail(SQLModel, table=True):
+    __tablename__ = "inbound_email"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(max_length=256)
+    uidvalidity: int | None = Field(default=None, sa_type=BigInteger)
+    uid: int | None = Field(default=None, sa_type=BigInteger)
+    message_id: str | None = Field(default=None, max_length=998, index=True)
+    sha256: str = Field(unique=True, max_length=64)
+    size: int = 0
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(max_length=16, index=True)  # created|appended|ignored|quarantined
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    case_id: int | None = Field(default=None, foreign_key="case.id")
+    moved: bool = False
+    created_at: dt.datetime = _ts()
+
+
+class TelegramUpdate(SQLModel, table=True):
+    """The update ledger: written before an update is handled, marked done after."""
+
+    __tablename__ = "telegram_update"
+
+    update_id: int = Field(primary_key=True, sa_type=BigInteger)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="received", max_length=16, index=True)
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    received_at: dt.datetime = _ts()
+    done_at: dt.datetime | None = _opt_ts()
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _ts(index=True)
+    actor: str = Field(max_length=128)  # "system", "tg:<user id>", "email:<commission>"
+    action: str = Field(max_length=64)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

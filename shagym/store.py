@@ -1,0 +1,25 @@
+"""Opening the store for the CLI and the runner."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from models.db import SessionFactory, create_engine, create_session_factory
+from models.migrate import upgrade
+from shagym.settings import Settings
+
+
+@asynccontextmanager
+async def open_store(
+    settings: Settings, *, migrate: bool = True
+) -> AsyncIterator[tuple[AsyncEngine, SessionFactory]]:
+    engine = create_engine(settings.DATABASE_URL)
+    try:
+        if migrate:
+            await upgrade(engine)
+        yield engine, create_session_factory(engine)
+    finally:
+        await engine.dispose()
