@@ -38,7 +38,8 @@ lint: $(STAMP)
 	$(BIN)/mypy shagym intake models
 
 bench: $(STAMP) system-deps
-	$(BIN)/python bench/analyse.py
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

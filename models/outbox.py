@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from sqlmodel import select
@@ -60,3 +62,20 @@ async def enqueue(
     return (
         await session.exec(select(Notification).where(Notification.idempotency_key == key))
     ).one()
+
+
+def message_id_for(notification: Notification, domain: str) -> str:
+    """The deterministic RFC 5322 Message-ID of a notification: a resend after a crash carries
+    the same id, so the recipient's mail system can drop the duplicate, and a bounce or reply
+    that quotes it leads back to the notification (and its case)."""
+    digest = hashlib.sha256(notification.idempotency_key.encode()).hexdigest()[:16]
+    return f"<shagym.{notification.id}.{digest}@{domain}>"
+
+
+_OUR_MESSAGE_ID = re.compile(r"<shagym\.(\d+)\.([0-9a-f]{16})@[^>]+>")
+
+
+def notification_id_from_message_id(value: str) -> int | None:
+    """The notification a Message-ID of ours names (from In-Reply-To, References, a bounce)."""
+    match = _OUR_MESSAGE_ID.search(value or "")
+    return int(match.group(1)) if match else None
