@@ -25,8 +25,14 @@ def _run_with(connection) -> None:  # type: ignore[no-untyped-def]
         context.run_migrations()
 
 
+def _url() -> str:
+    return context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
+        "sqlalchemy.url"
+    )
+
+
 async def _run_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(_url())
     async with engine.begin() as conn:
         await conn.run_sync(_run_with)
     await engine.dispose()
