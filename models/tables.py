@@ -237,3 +237,36 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=64)
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class FsmRecord(SQLModel, table=True):
+    """aiogram FSM state and data, so a restart in the middle of a dialogue loses nothing."""
+
+    __tablename__ = "fsm_state"
+
+    key: str = Field(primary_key=True, max_length=256)
+    state: str | None = Field(default=None, max_length=256)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = _ts()
+
+
+class BannedUser(SQLModel, table=True):
+    __tablename__ = "banned_user"
+
+    telegram_user_id: int = Field(primary_key=True, sa_type=BigInteger)
+    reason: str | None = Field(default=None, max_length=512)
+    created_at: dt.datetime = _ts()
+
+
+class DigestRun(SQLModel, table=True):
+    """One digest per commission per period: the unique key makes a second send a no-op."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (UniqueConstraint("commission_code", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commission_code: str = Field(foreign_key="commission.code", max_length=16)
+    period: dt.date  # the local date the digest is for
+    since: dt.datetime = Field(sa_type=UTCDateTime)  # new cases counted from here
+    until: dt.datetime = Field(sa_type=UTCDateTime)
+    created_at: dt.datetime = _ts()
