@@ -100,6 +100,7 @@ async def run_service(
         plan = planned_loops(settings, wanted)
         if not plan:
             log.warning("no loop to run; the store is ready. Set the variables above and restart.")
+            return
         tasks = [asyncio.create_task(fn(settings, sessions, stop), name=name) for name, fn in plan]
         log.info("running: %s", ", ".join(name for name, _ in plan) or "nothing")
         stopper = asyncio.create_task(stop.wait())

@@ -13,21 +13,30 @@ def report(text: str, sender: str = "citizen@example.kz", **kwargs) -> RawReport
     return RawReport(channel="email", sender=sender, text=text, **kwargs)
 
 
-async def test_it_opens_a_routed_case_with_thread_receipt_and_owed_notifications(sessions, intake_ctx):
+async def test_it_opens_a_routed_case_with_thread_receipt_and_owed_notifications(
+    sessions, intake_ctx
+):
     async with sessions() as session:
         opened = await open_case(
-            session, report("В Бурабайском районе Акмолинской области записали в партию без ведома"),
+            session,
+            report("В Бурабайском районе Акмолинской области записали в партию без ведома"),
             intake_ctx,
         )
         await session.commit()
     async with sessions() as session:
         case = (await session.exec(select(Case))).one()
         assert case.number == opened.case.number and case.number.startswith("SH-")
-        assert (case.region, case.district, case.commission_code) == ("AKM", "Бурабайский район", "AKM")
+        assert (case.region, case.district, case.commission_code) == (
+            "AKM",
+            "Бурабайский район",
+            "AKM",
+        )
         assert case.category == "fake_membership"
         assert case.due_at > case.created_at
         assert (await session.exec(select(func.count()).select_from(Message))).one() == 1
-        kinds = sorted((n.kind, n.channel) for n in (await session.exec(select(Notification))).all())
+        kinds = sorted(
+            (n.kind, n.channel) for n in (await session.exec(select(Notification))).all()
+        )
         assert kinds == [("ack", "email"), ("alert", "email"), ("alert", "telegram")]
 
 
@@ -67,7 +76,9 @@ async def test_it_names_attachments_by_hash_never_by_the_senders_name(sessions, 
     async with sessions() as session:
         await open_case(
             session,
-            report("фото из Шымкента", attachments=[RawAttachment(b"evidence", "image/jpeg", hostile)]),
+            report(
+                "фото из Шымкента", attachments=[RawAttachment(b"evidence", "image/jpeg", hostile)]
+            ),
             intake_ctx,
         )
         await session.commit()
@@ -81,9 +92,15 @@ async def test_it_names_attachments_by_hash_never_by_the_senders_name(sessions, 
 
 async def test_it_links_reports_sharing_a_phone_without_merging_them(sessions, intake_ctx):
     async with sessions() as session:
-        first = await open_case(session, report("105 членов на номере 8 701 123 45 67", sender="a@x.kz"), intake_ctx)
-        second = await open_case(session, report("все записаны на +7(701)1234567", sender="b@x.kz"), intake_ctx)
-        third = await open_case(session, report("другая история без телефона", sender="c@x.kz"), intake_ctx)
+        first = await open_case(
+            session, report("105 членов на номере 8 701 123 45 67", sender="a@x.kz"), intake_ctx
+        )
+        second = await open_case(
+            session, report("все записаны на +7(701)1234567", sender="b@x.kz"), intake_ctx
+        )
+        third = await open_case(
+            session, report("другая история без телефона", sender="c@x.kz"), intake_ctx
+        )
         await session.commit()
     assert second.related == [first.case.id]
     assert first.case.id != second.case.id

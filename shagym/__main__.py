@@ -1,0 +1,3 @@
+from shagym.cli import main
+
+main()

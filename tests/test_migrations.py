@@ -1,0 +1,68 @@
+"""Migration stairway: every revision upgrades, downgrades and upgrades again, on each dialect."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import models.tables  # noqa: F401
+from models.db import create_engine
+from models.migrate import alembic_config, current_revision, downgrade, upgrade
+
+
+def revisions() -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+async def _tables(engine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_it_walks_every_revision_up_down_and_up_again(database_url):
+    engine = create_engine(database_url)
+    try:
+        previous = "base"
+        for revision in revisions():
+            await upgrade(engine, revision)
+            assert await current_revision(engine) == revision
+            await downgrade(engine, previous)
+            await upgrade(engine, revision)
+            previous = revision
+    finally:
+        await engine.dispose()
+
+
+async def test_it_reaches_a_schema_holding_every_model_table(database_url):
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        assert set(SQLModel.metadata.tables) <= await _tables(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_it_has_no_model_change_missing_a_migration(sqlite_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    engine = create_engine(sqlite_url)
+    try:
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert diff == [], f"models differ from migrations: {diff}; run `make migration m=...`"
+
+
+@pytest.mark.parametrize("revision", ["0001"])
+def test_it_keeps_a_linear_history(revision):
+    assert revisions()[0] == revision
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1
