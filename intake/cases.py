@@ -85,6 +85,7 @@ async def get_or_create_reporter(session: AsyncSession, raw: RawReport) -> Repor
 async def add_attachments(
     session: AsyncSession, case: Case, message: Message, raw: RawReport, root: Path
 ) -> list[Attachment]:
+    assert case.id is not None
     stored = []
     seen: set[str] = set()
     for item in raw.attachments:
@@ -274,6 +275,7 @@ async def append_to_case(
     author: str = "citizen",
 ) -> Message:
     """Add what arrived to an existing case's thread (a follow-up, or a commission's answer)."""
+    assert case.id is not None
     cleaned = analyse(raw.text, raw.html).text
     message = Message(
         case_id=case.id,

@@ -69,7 +69,9 @@ async def _by_text(session: AsyncSession, case: Case) -> dict[int, str]:
     return {
         case_id: "near_identical_text"
         for case_id, other in rows
-        if other is not None and hamming(case.simhash, other) <= NEAR_DUPLICATE_BITS
+        if case_id is not None
+        and other is not None
+        and hamming(case.simhash, other) <= NEAR_DUPLICATE_BITS
     }
 
 

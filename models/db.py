@@ -56,10 +56,10 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
 
 async def insert_ignore(session: AsyncSession, table: type, values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on either dialect; True when a row was inserted."""
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values(**values).on_conflict_do_nothing()
     result = await session.exec(statement)  # type: ignore[call-overload]
     return bool(result.rowcount)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import select
+from sqlmodel import col, select
 
 from intake.commissions import read_file, sync_commissions
 from models.tables import Commission
@@ -47,7 +47,7 @@ def list_(fmt: Annotated[str, typer.Option("--format", help="table or json")] = 
     async def _go() -> list[Commission]:
         async with open_store(settings) as (_, sessions), sessions() as session:
             rows = await session.exec(
-                select(Commission).order_by(Commission.is_central.desc(), Commission.code)
+                select(Commission).order_by(col(Commission.is_central).desc(), Commission.code)
             )  # type: ignore[attr-defined]
             return list(rows.all())
 

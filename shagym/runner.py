@@ -7,8 +7,9 @@ import contextlib
 import importlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from intake.commissions import read_file, sync_commissions
 from intake.routing import CommissionsFileError
@@ -18,7 +19,7 @@ from shagym.store import open_store
 
 log = logging.getLogger("shagym.runner")
 
-Loop = Callable[[Settings, SessionFactory, asyncio.Event], Awaitable[None]]
+Loop = Callable[[Settings, SessionFactory, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True, slots=True)
