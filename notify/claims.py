@@ -1,0 +1,156 @@
+"""Claiming outbox rows with a lease, and settling them.
+
+A claim moves due rows to `sending` with `lease_until` set, in one statement: PostgreSQL skips
+rows another worker holds (`FOR UPDATE SKIP LOCKED`); SQLite serialises writers anyway
+(`BEGIN IMMEDIATE`), so its single UPDATE … RETURNING is atomic. A row whose lease ran out
+(the worker died between sending and settling) is claimed again and sent again with the same
+Message-ID, which was stored at the first claim. Settling is conditional on the lease the
+worker holds, so a worker that overran its lease cannot overwrite a newer claim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, or_, select
+
+from models.db import SessionFactory
+from models.outbox import message_id_for
+from models.tables import Notification, NotificationStatus
+
+
+async def claim(
+    sessions: SessionFactory,
+    *,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    channels: Iterable[str],
+    limit: int,
+    domain: str,
+) -> list[Notification]:
+    """Claim up to `limit` due rows on `channels`; each gets a Message-ID if it had none."""
+    due = (
+        select(Notification.id)
+        .where(
+            col(Notification.status).in_([NotificationStatus.pending, NotificationStatus.sending]),
+            col(Notification.channel).in_(list(channels)),
+            Notification.next_attempt_at <= now,
+            or_(col(Notification.lease_until).is_(None), col(Notification.lease_until) <= now),
+        )
+        .order_by(col(Notification.next_attempt_at), col(Notification.id))
+        .limit(limit)
+    )
+    async with sessions() as session:
+        if session.bind.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claimed = await session.exec(  # type: ignore[call-overload]
+            update(Notification)
+            .where(col(Notification.id).in_(due.scalar_subquery()))
+            .values(
+                status=NotificationStatus.sending,
+                lease_until=now + lease,
+                attempts=Notification.attempts + 1,
+            )
+            .returning(Notification.id)
+        )
+        ids = [row[0] for row in claimed]
+        if not ids:
+            await session.commit()
+            return []
+        rows = list(
+            (
+                await session.exec(
+                    select(Notification)
+                    .where(col(Notification.id).in_(ids))
+                    .order_by(col(Notification.next_attempt_at), col(Notification.id))
+                )
+            ).all()
+        )
+        for row in rows:
+            if row.message_id is None:
+                row.message_id = message_id_for(row, domain)
+                session.add(row)
+        await session.commit()
+        return rows
+
+
+async def _settle(sessions: SessionFactory, row: Notification, values: dict[str, Any]) -> bool:
+    async with sessions() as session:
+        result = await session.exec(  # type: ignore[call-overload]
+            update(Notification)
+            .where(
+                Notification.id == row.id,
+                Notification.status == NotificationStatus.sending,
+                Notification.lease_until == row.lease_until,
+            )
+            .values(**values)
+        )
+        await session.commit()
+        return bool(result.rowcount)
+
+
+async def mark_sent(
+    sessions: SessionFactory,
+    row: Notification,
+    *,
+    now: dt.datetime,
+    result: dict[str, Any],
+    payload: dict[str, Any],
+) -> bool:
+    return await _settle(
+        sessions,
+        row,
+        {
+            "status": NotificationStatus.sent,
+            "sent_at": now,
+            "lease_until": None,
+            "last_error": None,
+            "result": result,
+            "payload": payload,
+        },
+    )
+
+
+async def retry_later(
+    sessions: SessionFactory,
+    row: Notification,
+    *,
+    at: dt.datetime,
+    error: str,
+    result: dict[str, Any],
+    count_attempt: bool = True,
+) -> bool:
+    values: dict[str, Any] = {
+        "status": NotificationStatus.pending,
+        "next_attempt_at": at,
+        "lease_until": None,
+        "last_error": error,
+        "result": result,
+    }
+    if not count_attempt:  # paced, not tried: give the attempt back
+        values["attempts"] = max(0, row.attempts - 1)
+    return await _settle(sessions, row, values)
+
+
+async def dead_letter(
+    sessions: SessionFactory,
+    row: Notification,
+    *,
+    error: str,
+    result: dict[str, Any],
+    payload: dict[str, Any],
+) -> bool:
+    return await _settle(
+        sessions,
+        row,
+        {
+            "status": NotificationStatus.dead,
+            "lease_until": None,
+            "last_error": error,
+            "result": result,
+            "payload": payload,
+        },
+    )

@@ -1,0 +1,43 @@
+"""The email channel of the outbox: compose, build under the strict policy, send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notify.clock import Clock
+from notify.compose import CannotCompose, MailConfig, compose
+from notify.content import Loaded
+from notify.errors import PermanentError
+from notify.mailmsg import build_message
+from notify.smtp import SmtpTransport
+
+
+class EmailChannel:
+    def __init__(self, transport: SmtpTransport, config: MailConfig, clock: Clock) -> None:
+        self.transport = transport
+        self.config = config
+        self.clock = clock
+
+    async def deliver(self, loaded: Loaded) -> dict[str, Any]:
+        try:
+            message = build_message(compose(loaded, self.config), self.clock.now())
+        except CannotCompose as exc:
+            raise PermanentError(f"cannot compose: {exc}") from exc
+        except ValueError as exc:  # a header would break a line: never send it
+            raise PermanentError(f"refused to build: {exc}") from exc
+        return await self.transport.send(
+            message, self.config.address, loaded.notification.recipient
+        )
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+
+class InternalChannel:
+    """Cases entered by staff (channel `internal`) have nobody to acknowledge or relay to."""
+
+    async def deliver(self, loaded: Loaded) -> dict[str, Any]:
+        return {"skipped": "internal channel: nobody to deliver to"}
+
+    async def close(self) -> None:
+        return None

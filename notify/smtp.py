@@ -1,0 +1,118 @@
+"""Sending mail with aiosmtplib, with every failure classified as transient or permanent and the
+per-recipient answer kept (aiosmtplib reports a refused recipient among accepted ones in its
+return value, without raising)."""
+
+from __future__ import annotations
+
+import logging
+from email.message import EmailMessage
+from typing import Any
+
+import aiosmtplib
+
+from notify.errors import PermanentError, TransientError
+from shagym.settings import Security, Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {Security.ssl: 465, Security.starttls: 587, Security.none: 25}
+TIMEOUT_SECONDS = 30.0
+
+
+def _answer(code: int, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message[:500]}
+
+
+def _by_code(code: int, reason: str, result: dict[str, Any]) -> Exception:
+    if 500 <= code < 600:
+        return PermanentError(reason, result)
+    return TransientError(reason, result)
+
+
+class SmtpTransport:
+    """One SMTP connection, opened on first use and reopened after any failure."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        security: Security = Security.starttls,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+    ) -> None:
+        self.host = host
+        self.port = port or DEFAULT_PORTS[security]
+        self.security = security
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self._client: aiosmtplib.SMTP | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpTransport:
+        assert settings.SMTP_HOST, "SMTP_HOST is not set"
+        password = settings.SMTP_PASSWORD.get_secret_value() if settings.SMTP_PASSWORD else None
+        return cls(
+            settings.SMTP_HOST,
+            settings.SMTP_PORT,
+            settings.SMTP_SECURITY,
+            settings.SMTP_USER,
+            password,
+        )
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        client = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.security == Security.ssl,
+            start_tls=self.security == Security.starttls,
+            username=self.username,
+            password=self.password,
+            timeout=self.timeout,
+        )
+        await client.connect()
+        self._client = client
+        return client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except aiosmtplib.SMTPException:
+                client.close()
+
+    async def send(self, message: EmailMessage, sender: str, recipient: str) -> dict[str, Any]:
+        """Send to one recipient; returns {"recipients": {address: {code, message}}}.
+
+        The message is flattened under its own policy (aiosmtplib's `send_message` would
+        re-flatten it under the stock SMTP policy)."""
+        data = message.as_bytes(policy=message.policy)
+        try:
+            client = await self._connected()
+            refused, response = await client.sendmail(sender, [recipient], data)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            await self.close()
+            answers = {r.recipient: _answer(r.code, r.message) for r in exc.recipients}
+            code = exc.recipients[0].code if exc.recipients else 450
+            raise _by_code(code, f"recipient refused ({code})", {"recipients": answers}) from exc
+        except (aiosmtplib.SMTPDataError, aiosmtplib.SMTPRecipientRefused) as exc:
+            await self.close()
+            result = {"recipients": {recipient: _answer(exc.code, exc.message)}}
+            raise _by_code(exc.code, f"message refused ({exc.code})", result) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            # Our own sender refused, authentication, HELO: a configuration problem on our side
+            # that is fixed by an operator, not a reason to drop what the citizen is owed.
+            await self.close()
+            raise TransientError(f"SMTP server said {exc.code}", {"smtp": _answer(exc.code, exc.message)}) from exc  # fmt: skip
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            await self.close()
+            raise TransientError(f"SMTP unavailable: {type(exc).__name__}") from exc
+        if recipient in refused:
+            answer = refused[recipient]
+            result = {"recipients": {recipient: _answer(answer.code, answer.message)}}
+            raise _by_code(answer.code, f"recipient refused ({answer.code})", result)
+        return {"recipients": {recipient: _answer(250, response)}}
