@@ -173,7 +173,11 @@ class Receipt(SQLModel, table=True):
 class Notification(SQLModel, table=True):
     """The outbox: what the system owes someone. Only `notify` sends anything."""
 
-    __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notification_due", "status", "next_attempt_at"),
+        # "At most one acknowledgement per sender per day" looks rows up by recipient.
+        Index("ix_notification_recipient", "recipient", "kind", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=256)
