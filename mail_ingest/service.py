@@ -1,0 +1,145 @@
+"""The mail loop: connect, pass over the inbox, wait for mail (IDLE or polling), repeat.
+
+Connections are renewed before 29 minutes (RFC 2177 asks clients to re-issue IDLE at least
+that often; a fresh login also clears any server-side state gone stale). Every failure is
+caught here, at the loop's edge, logged, and followed by a jittered exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import ssl
+import time
+from collections.abc import Callable
+
+from mail_ingest.imap import ImapClient
+from mail_ingest.poller import AfterCommit, InboxPass, PassReport
+from models.db import SessionFactory
+from shagym.settings import Settings
+
+log = logging.getLogger(__name__)
+RENEW_AFTER = 25 * 60.0  # seconds a connection is used before a fresh login
+IDLE_SLICE = 5 * 60.0  # longest single IDLE; a pass follows every wake-up
+
+
+class Backoff:
+    """Exponential delays with jitter: half fixed, half random, capped."""
+
+    def __init__(self, base: float = 1.0, cap: float = 300.0, rng: random.Random | None = None):
+        self.base, self.cap = base, cap
+        self.failures = 0
+        self.rng = rng or random.Random()
+
+    def next(self) -> float:
+        delay = min(self.cap, self.base * 2**self.failures)
+        self.failures += 1
+        return delay / 2 + self.rng.uniform(0, delay / 2)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep for `seconds` unless `stop` is set first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+class MailService:
+    """The long-running poller. `passes` counts completed passes (tests await `passed`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: SessionFactory,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        backoff: Backoff | None = None,
+        after_commit: AfterCommit | None = None,
+        client_factory: Callable[[], ImapClient] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.inbox = InboxPass(settings, sessions, after_commit=after_commit)
+        self.backoff = backoff or Backoff()
+        self.new_client = client_factory or (lambda: ImapClient(settings, ssl_context=ssl_context))
+        self.passes = 0
+        self.errors = 0
+        self.last: PassReport | None = None
+        self._passed = asyncio.Condition()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._connection(stop)
+            except Exception as exc:  # the loop's edge: log, back off, reconnect
+                self.errors += 1
+                delay = self.backoff.next()
+                log.warning(
+                    "mail: %s: %s; retrying in %.1fs", type(exc).__name__, exc, delay,
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )  # fmt: skip
+                await wait_or_stop(stop, delay)
+
+    async def wait_passes(self, count: int) -> PassReport | None:
+        """Wait until at least `count` passes have completed since start."""
+        async with self._passed:
+            await self._passed.wait_for(lambda: self.passes >= count)
+        return self.last
+
+    async def _connection(self, stop: asyncio.Event) -> None:
+        client = self.new_client()
+        try:
+            await asyncio.to_thread(client.connect)
+            started = time.monotonic()
+            while not stop.is_set():
+                await self._pass(client)
+                remaining = RENEW_AFTER - (time.monotonic() - started)
+                if remaining <= 0:
+                    return
+                if client.can_idle:
+                    await self._idle(client, stop, min(IDLE_SLICE, remaining))
+                else:
+                    await wait_or_stop(stop, min(self.settings.IMAP_POLL_SECONDS, remaining))
+        finally:
+            await asyncio.to_thread(client.close)
+
+    async def _pass(self, client: ImapClient) -> None:
+        report = await self.inbox.run(client)
+        self.backoff.reset()
+        if report.outcomes:
+            log.info(
+                "mail: %d new (%d created, %d appended, %d ignored, %d duplicate, %d quarantined)",
+                len(report.outcomes), report.count("created"), report.count("appended"),
+                report.count("ignored"), report.count("duplicate"), report.count("quarantined"),
+            )  # fmt: skip
+        async with self._passed:
+            self.passes += 1
+            self.last = report
+            self._passed.notify_all()
+
+    async def _idle(self, client: ImapClient, stop: asyncio.Event, timeout: float) -> None:
+        waiter = asyncio.ensure_future(asyncio.to_thread(client.idle, timeout))
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if not waiter.done():
+            # Stopping: break the blocked read so the thread returns now, not at the timeout.
+            client.interrupt()
+            with contextlib.suppress(Exception):
+                await waiter
+            return
+        waiter.result()
+
+
+async def run_mail(settings: Settings, sessions: SessionFactory, stop: asyncio.Event) -> None:
+    """The runner's entry point: poll the hotline's mailbox until `stop` is set."""
+    log.info(
+        "mail: watching %s on %s (%s)",
+        settings.IMAP_FOLDER, settings.IMAP_HOST, settings.IMAP_SECURITY,
+    )  # fmt: skip
+    await MailService(settings, sessions).run(stop)
