@@ -1,9 +1,11 @@
 """The gazetteer of Kazakhstan's regions, districts and towns, indexed for matching in text.
 
-Every name and alias becomes a sequence of token key sets. A token's keys are its folded form
-(Kazakh letters folded to their Russian look-alikes, so "Караганды" matches "Қарағанды"), its
-pymorphy3 lemmas (Russian inflection) and its Kazakh stems (case suffixes stripped), each
-kept only when it is a key some name uses.
+Every name and alias becomes a sequence of token key sets, all in one folded alphabet
+(`fold`): Kazakh letters become their Russian look-alikes, Latin spellings are transliterated,
+and letters that spellings of one name disagree on (ы/и/й, э/е, ь) are merged, so
+"Қарағанды", "Караганды", "Qaraǵandy" and "Karagandy" share a key. A running-text token adds
+its pymorphy3 lemmas (Russian inflection: "Акмолинской" → "акмолинский") and its Kazakh stems
+(case endings stripped: "Таразда" → "тараз"), each kept only when some name uses it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from importlib import resources
 
 import pymorphy3
 
+from intake.translit import fold, is_cyrillic
+
 GAZETTEER_FILE = "kz_admin.csv"
 
 KIND_WEIGHT = {
@@ -28,35 +32,43 @@ KIND_WEIGHT = {
     "city_district": 1.5,
 }
 
-_FOLD = str.maketrans("әғқңөұүһіё", "агкнооухие")
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 
 REGION, DISTRICT, CITY = "<region>", "<district>", "<city>"
 _GENERIC = {
-    REGION: "область обл облыс облысы oblast oblys oblysy region регион",
+    REGION: "область обл облыс облысы oblast oblys oblysy region регион өңір өңірі",
     DISTRICT: "район р-н аудан ауданы district audan audany aýdany raion rayon",
-    CITY: "город г гор кала каласы city qala qalasy",
+    CITY: "город г гор қала қаласы city qala qalasy",
 }
-GENERIC_KEYS = {word: tag for tag, words in _GENERIC.items() for word in words.split()}
+GENERIC_KEYS = {fold(w): tag for tag, words in _GENERIC.items() for w in words.split()}
+_KK_GENERIC = frozenset(fold(w) for w in ("облысы", "ауданы", "қаласы", "өңірі"))
+# The generic word that types a bare name of each kind ("Ақсу қаласы" is the town).
+KIND_GENERIC = {
+    "region": REGION,
+    "city": CITY,
+    "town": CITY,
+    "district_town": CITY,
+    "district": DISTRICT,
+    "city_district": DISTRICT,
+}
 
 # Kazakh case, possessive and plural endings, folded; longest first.
-_KK_SUFFIXES = sorted(
-    set(
-        ["да", "де", "та", "те", "нда", "нде", "дагы", "деги", "тагы", "теги", "ндагы", "ндеги", "га", "ге", "ка", "ке", "на", "не", "нын", "нин", "дын", "дин", "тын", "тин", "ны", "ни", "ды", "ди", "ты", "ти", "н", "дан", "ден", "тан", "тен", "нан", "нен", "мен", "бен", "пен", "ы", "и", "сы", "си", "лар", "лер", "дар", "дер", "тар", "тер"]
-    ),
-    key=len,
-    reverse=True,
+_KK_ENDINGS = (
+    "да де та те нда нде дағы дегі тағы тегі ндағы ндегі ға ге қа ке на не ның нің дың дің "
+    "тың тің ны ні ды ді ты ті н дан ден тан тен нан нен мен бен пен ы і сы сі лар лер дар "
+    "дер тар тер"
 )
+_KK_SUFFIXES = sorted({fold(s) for s in _KK_ENDINGS.split()}, key=len, reverse=True)
 
-# Single names that are also ordinary words, people's names or streets: they count only when
-# written with a capital letter and not right after a street word.
-_STREET_WORDS = frozenset(
-    ["улица", "ул", "проспект", "пр", "пр-т", "переулок", "пер", "бульвар", "мкр", "микрорайон", "шоссе", "площадь", "көше", "коше", "кошеси", "даңғылы", "дангылы"]
+# Words that mark the next or previous name as a street or a person's name, not a place.
+_STREETS = (
+    "улица ул проспект пр пр-т просп переулок пер бульвар б-р мкр микрорайон шоссе "
+    "площадь пл проезд тупик набережная имени им көше даңғыл street st avenue ave"
 )
-
-
-def fold(word: str) -> str:
-    return word.lower().translate(_FOLD)
+STREET_KEYS = frozenset(fold(w) for w in _STREETS.split())
+# Bare names that are far more often a person (a poet, a street) than the place: they count
+# only as part of a longer name ("Абай облысы", "город Абай", "Жамбылский район").
+PERSON_NAMES = frozenset(fold(w) for w in ("Абай", "Жамбыл", "Джамбул"))
 
 
 def tokenize(text: str) -> list[re.Match[str]]:
@@ -78,7 +90,6 @@ class Place:
 @dataclass(slots=True)
 class NameEntry:
     tokens: list[frozenset[str]]
-    signature: tuple[str, ...]
     place: Place
     core: bool  # the name without its generic word ("Бурабайский" for "Бурабайский район")
 
@@ -90,6 +101,14 @@ class Gazetteer:
     entries: list[NameEntry] = field(default_factory=list)
     by_first_key: dict[str, list[NameEntry]] = field(default_factory=lambda: defaultdict(list))
     vocabulary: set[str] = field(default_factory=set)
+    key_cache: dict[str, TokenKeys] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenKeys:
+    keys: frozenset[str]  # gazetteer keys and generic tags this token can stand for
+    exact: frozenset[str]  # those reached without stripping a Kazakh ending
+    street: bool  # the token is a street word (ул., көшесі, даңғылындағы)
 
 
 @cache
@@ -103,6 +122,12 @@ def lemmas(word: str) -> frozenset[str]:
     return frozenset(fold(parse.normal_form) for parse in _morph().parse(word.lower()))
 
 
+@lru_cache(maxsize=2_000)
+def _nominative_lemmas(word: str) -> frozenset[str]:
+    """Lemmas of a name written in the nominative (a gazetteer alias), not of verb look-alikes."""
+    return frozenset(fold(p.normal_form) for p in _morph().parse(word.lower()) if "nomn" in p.tag)
+
+
 @lru_cache(maxsize=50_000)
 def is_common_word(word: str) -> bool:
     """A dictionary word that is not a place name ("рудный" the adjective, not Рудный)."""
@@ -110,8 +135,9 @@ def is_common_word(word: str) -> bool:
     return parse.is_known and "Geox" not in parse.tag
 
 
-def kk_stems(folded: str) -> set[str]:
-    """Stems reachable by stripping Kazakh endings one after another (Таразда → тараз)."""
+@lru_cache(maxsize=200_000)
+def kk_stems(folded: str) -> frozenset[str]:
+    """Stems reachable by stripping Kazakh endings one after another (таразда → тараз)."""
     stems: set[str] = set()
     frontier = [folded]
     while frontier:
@@ -122,16 +148,16 @@ def kk_stems(folded: str) -> set[str]:
                 if stem not in stems:
                     stems.add(stem)
                     frontier.append(stem)
-    return stems
+    return frozenset(stems)
 
 
 def _name_keys(token: str) -> frozenset[str]:
-    folded = fold(token)
-    if folded.rstrip(".") in GENERIC_KEYS:
-        return frozenset({GENERIC_KEYS[folded.rstrip(".")]})
+    folded = fold(token).rstrip(".")
+    if folded in GENERIC_KEYS:
+        return frozenset({GENERIC_KEYS[folded]})
     keys = {folded}
-    if not token.isascii():
-        keys |= {lemma for lemma in lemmas(token) if lemma[:3] == folded[:3]}
+    if is_cyrillic(token):
+        keys |= {lemma for lemma in _nominative_lemmas(token) if lemma[:3] == folded[:3]}
     return frozenset(keys)
 
 
@@ -143,15 +169,28 @@ def _aliases(row: dict[str, str]) -> list[str]:
     return list(dict.fromkeys(name.strip() for name in names if name.strip()))
 
 
-def _add(gaz: Gazetteer, words: list[str], place: Place, core: bool) -> None:
-    tokens = [_name_keys(word) for word in words]
-    signature = tuple(sorted(keys)[0] for keys in tokens)
-    entry = NameEntry(tokens=tokens, signature=signature, place=place, core=core)
+def _add(gaz: Gazetteer, tokens: list[frozenset[str]], place: Place, core: bool) -> None:
+    entry = NameEntry(tokens=tokens, place=place, core=core)
     gaz.entries.append(entry)
     for key in tokens[0]:
         gaz.by_first_key[key].append(entry)
     for keys in tokens:
         gaz.vocabulary |= keys
+
+
+def _add_alias(gaz: Gazetteer, words: list[str], place: Place) -> None:
+    tokens = [_name_keys(word) for word in words]
+    generic = [GENERIC_KEYS.get(fold(w).rstrip(".")) for w in words]
+    _add(gaz, tokens, place, core=False)
+    core = [keys for keys, tag in zip(tokens, generic, strict=True) if tag is None]
+    if not core:
+        return
+    if len(core) < len(tokens):
+        _add(gaz, core, place, core=True)
+    else:  # a bare name: also as "<name> <generic>" and "<generic> <name>" of its own kind
+        tag = frozenset({KIND_GENERIC[place.kind]})
+        _add(gaz, [*tokens, tag], place, core=False)
+        _add(gaz, [tag, *tokens], place, core=False)
 
 
 def build(rows: list[dict[str, str]]) -> Gazetteer:
@@ -162,12 +201,8 @@ def build(rows: list[dict[str, str]]) -> Gazetteer:
         gaz.regions.setdefault(row["region_code"], (row["region_name_ru"], row["region_name_kk"]))
         for alias in _aliases(row):
             words = [m.group() for m in tokenize(alias)]
-            if not words:
-                continue
-            _add(gaz, words, place, core=False)
-            core = [w for w in words if fold(w).rstrip(".") not in GENERIC_KEYS]
-            if core and len(core) < len(words):
-                _add(gaz, core, place, core=True)
+            if words:
+                _add_alias(gaz, words, place)
     return gaz
 
 
@@ -177,13 +212,27 @@ def load() -> Gazetteer:
     return build(list(csv.DictReader(text.splitlines())))
 
 
-def token_keys(gaz: Gazetteer, token: str) -> frozenset[str]:
-    """Keys of a token of running text, limited to the gazetteer's vocabulary."""
+def token_keys(gaz: Gazetteer, token: str) -> TokenKeys:
+    """What a token of running text can stand for, limited to the gazetteer's vocabulary."""
+    found = gaz.key_cache.get(token)
+    if found is not None:
+        return found
     folded = fold(token)
-    if folded in GENERIC_KEYS:
-        return frozenset({GENERIC_KEYS[folded]})
-    candidates = {folded} | kk_stems(folded)
-    if not token.isascii():
-        candidates |= lemmas(token)
-    generic = {GENERIC_KEYS[c] for c in candidates if c in GENERIC_KEYS}
-    return frozenset(candidates & gaz.vocabulary) | generic
+    exact = {folded}
+    if is_cyrillic(token):
+        exact |= lemmas(token)
+    stems = kk_stems(folded)
+    candidates = exact | stems
+    # A generic word inflects in Kazakh only from its possessive ("облысында", "қаласына");
+    # stripping further ("қалай" → "қала") turns ordinary words into generic ones.
+    generic = {GENERIC_KEYS[c] for c in exact | (stems & _KK_GENERIC) if c in GENERIC_KEYS}
+    found = TokenKeys(
+        keys=frozenset(candidates & gaz.vocabulary) | generic,
+        exact=frozenset(exact & gaz.vocabulary) | generic,
+        # Short street words ("ул", "пр") only as written: a stripped ending makes false ones.
+        street=bool(exact & STREET_KEYS) or any(len(s) >= 4 for s in stems & STREET_KEYS),
+    )
+    if len(gaz.key_cache) > 500_000:  # bound memory on endless streams of new words
+        gaz.key_cache.clear()
+    gaz.key_cache[token] = found
+    return found

@@ -2,29 +2,45 @@
 
 Names found in several regions (Жамбылский район, Есильский район, Акмола…) are settled by the
 other places the text names; when nothing settles them, or two regions are named about equally,
-the answer is `None` (central triage) rather than a guess.
+the answer is `None` (central triage) rather than a guess. A name right after or before a street
+word (ул. Абая, Сәтбаев көшесі) is a street; a bare "Абай" or "Жамбыл" is a person; a place the
+writer only lives in ("я живу в Алматы, но…", "Алматыда тұрамын") or that sits inside an
+organisation's quoted name counts for less than the place the report is about.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from intake.gazetteer import (
-    _STREET_WORDS,
+    GENERIC_KEYS,
+    PERSON_NAMES,
     Gazetteer,
-    NameEntry,
     Place,
-    fold,
+    TokenKeys,
     is_common_word,
+    lemmas,
     load,
     token_keys,
     tokenize,
 )
+from intake.translit import fold
 
 CORE_WEIGHT = 0.8
+RESIDENCE_WEIGHT = 0.25  # "я живу в Алматы, но в Таразе…": the writer's home is not the case
+QUOTED_WEIGHT = 0.5  # a place inside «…» names an organisation more than a location
 SHORT_NAME = 4  # names this short count only when capitalised (Шу, Чу)
 LEAD_RATIO = 2.0  # the winning region needs this much more weight than the runner-up
+MAX_CHARS = 50_000
+
+_GENERIC_TAGS = frozenset(GENERIC_KEYS.values())
+_STREET_GAP = re.compile(r"\s*\.?\s*")  # "ул. Абая", "ул.Абая", "Абай көшесі"
+_SENTENCE_END = re.compile(r"[.!?;\n]")
+_QUOTED = re.compile(r"«[^»\n]{0,200}»|\"[^\"\n]{0,200}\"|“[^”\n]{0,200}[”“]")
+_RESIDENCE_BEFORE = frozenset(fold(w) for w in ("жить", "проживать", "родом", "live", "lives"))
+_RESIDENCE_AFTER = ("турамин", "турамиз", "туратин")
 
 
 @dataclass(slots=True)
@@ -59,6 +75,7 @@ class _Match:
     length: int
     core: bool
     places: list[Place]
+    factor: float = 1.0
 
     @property
     def regions(self) -> set[str]:
@@ -66,49 +83,107 @@ class _Match:
 
     @property
     def weight(self) -> float:
-        return max(p.weight for p in self.places) * (CORE_WEIGHT if self.core else 1.0)
+        base = max(p.weight for p in self.places)
+        return base * (CORE_WEIGHT if self.core else 1.0) * self.factor
 
 
-def _entry_matches(entry: NameEntry, keys: list[frozenset[str]], i: int) -> bool:
-    if i + len(entry.tokens) > len(keys):
+@dataclass(slots=True)
+class _Text:
+    text: str
+    tokens: list[re.Match[str]]
+    keys: list[TokenKeys]
+
+    def gap(self, left: int, right: int) -> str:
+        """The characters between token `left` and token `right`."""
+        return self.text[self.tokens[left].end() : self.tokens[right].start()]
+
+
+def _is_street(doc: _Text, start: int, end: int) -> bool:
+    """A name right after a street word ("ул. Абая") or right before one ("Абай көшесі")."""
+    if (
+        start > 0
+        and doc.keys[start - 1].street
+        and _STREET_GAP.fullmatch(doc.gap(start - 1, start))
+    ):
+        return True
+    return end < len(doc.tokens) and doc.keys[end].street and doc.gap(end - 1, end).strip() == ""
+
+
+def _plausible(doc: _Text, start: int, length: int, typed: bool) -> bool:
+    """Reject hits that are likely a street, a person or an ordinary word."""
+    if not typed and _is_street(doc, start, start + length):
         return False
-    return all(keys[i + j] & token for j, token in enumerate(entry.tokens))
-
-
-def _plausible(words: list[str], i: int, length: int) -> bool:
-    """Reject single-word hits that are likely a street, a person or an ordinary word."""
     if length > 1:
         return True
-    word = words[i]
-    if i > 0 and fold(words[i - 1]).rstrip(".") in _STREET_WORDS:
-        return False
-    if i + 1 < len(words) and fold(words[i + 1]) in _STREET_WORDS:
+    word = doc.tokens[start].group()
+    keys = doc.keys[start]
+    if keys.keys & PERSON_NAMES:
         return False
     if word[:1].isupper():
         return True
-    return len(word) > SHORT_NAME and not is_common_word(word)
+    # Lower case: a long, non-dictionary word, not reached by stripping a short stem off.
+    if len(word) <= SHORT_NAME or is_common_word(word):
+        return False
+    return bool(keys.exact - _GENERIC_TAGS) or min(map(len, keys.keys)) > SHORT_NAME
 
 
-def _find_matches(gaz: Gazetteer, words: list[str]) -> list[_Match]:
-    keys = [token_keys(gaz, word) for word in words]
+def _hits_at(gaz: Gazetteer, doc: _Text, i: int) -> dict[tuple[int, bool, bool], list[Place]]:
+    hits: dict[tuple[int, bool, bool], list[Place]] = defaultdict(list)
+    for key in doc.keys[i].keys:
+        for entry in gaz.by_first_key.get(key, ()):
+            n = len(entry.tokens)
+            if i + n <= len(doc.keys) and all(
+                doc.keys[i + j].keys & token for j, token in enumerate(entry.tokens)
+            ):
+                typed = any(token & _GENERIC_TAGS for token in entry.tokens)
+                hits[(n, entry.core, typed)].append(entry.place)
+    return hits
+
+
+def _find_matches(gaz: Gazetteer, doc: _Text) -> list[_Match]:
     found: list[_Match] = []
     i = 0
-    while i < len(words):
-        hits: dict[tuple[int, bool], list[Place]] = defaultdict(list)
-        for key in keys[i]:
-            for entry in gaz.by_first_key.get(key, ()):
-                if _entry_matches(entry, keys, i):
-                    hits[(len(entry.tokens), entry.core)].append(entry.place)
+    while i < len(doc.tokens):
+        hits = _hits_at(gaz, doc, i)
         # Longest name wins; at equal length a full name beats a bare core.
-        best = sorted(hits, key=lambda k: (k[0], not k[1]), reverse=True)
-        chosen = next((k for k in best if _plausible(words, i, k[0])), None)
+        best = sorted(hits, key=lambda k: (k[0], not k[1], k[2]), reverse=True)
+        chosen = next((k for k in best if _plausible(doc, i, k[0], k[2])), None)
         if chosen is None:
             i += 1
             continue
         places = list(dict.fromkeys(hits[chosen]))
-        found.append(_Match(start_token=i, length=chosen[0], core=chosen[1], places=places))
+        found.append(_Match(i, chosen[0], chosen[1], places))
         i += chosen[0]
     return found
+
+
+def _is_residence(doc: _Text, match: _Match) -> bool:
+    """The place is where the writer lives: "живу в X", "я из X", "X-да тұрамын"."""
+    start, end = match.start_token, match.start_token + match.length
+    for j in range(start - 1, max(-1, start - 4), -1):
+        if _SENTENCE_END.search(doc.gap(j, j + 1)):
+            break
+        word = doc.tokens[j].group()
+        if fold(word) in _RESIDENCE_BEFORE or lemmas(word) & _RESIDENCE_BEFORE:
+            return True
+        if word.lower() == "из" and j > 0 and doc.tokens[j - 1].group().lower() == "я":
+            return True
+    for j in range(end, min(len(doc.tokens), end + 2)):
+        if _SENTENCE_END.search(doc.gap(j - 1, j)):
+            break
+        if fold(doc.tokens[j].group()).startswith(_RESIDENCE_AFTER):
+            return True
+    return False
+
+
+def _weigh(doc: _Text, matches: list[_Match]) -> None:
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(doc.text)]
+    for match in matches:
+        start = doc.tokens[match.start_token].start()
+        if any(a < start < b for a, b in quoted):
+            match.factor *= QUOTED_WEIGHT
+        if _is_residence(doc, match):
+            match.factor *= RESIDENCE_WEIGHT
 
 
 def _score(matches: list[_Match]) -> tuple[dict[str, float], list[_Match]]:
@@ -125,45 +200,43 @@ def _score(matches: list[_Match]) -> tuple[dict[str, float], list[_Match]]:
         supported = [r for r in match.regions if scores.get(r, 0) > 0]
         if len(supported) == 1:
             region = supported[0]
-            scores[region] += match.weight
-            settled.append(
-                _Match(
-                    match.start_token,
-                    match.length,
-                    match.core,
-                    [p for p in match.places if p.region == region],
-                )
-            )
+            places = [p for p in match.places if p.region == region]
+            narrowed = _Match(match.start_token, match.length, match.core, places, match.factor)
+            scores[region] += narrowed.weight
+            settled.append(narrowed)
     return scores, settled
 
 
 def _district(settled: list[_Match], region: str) -> str | None:
     specific = [
-        p
+        (p, m.weight)
         for m in settled
         for p in m.places
         if p.region == region and p.kind not in ("region", "city")
     ]
     if not specific:
         return None
-    return max(specific, key=lambda p: p.weight).name_ru
+    return max(specific, key=lambda pw: pw[1])[0].name_ru
+
+
+def _spans(doc: _Text, matches: list[_Match]) -> list[Span]:
+    spans = []
+    for m in matches:
+        start = doc.tokens[m.start_token].start()
+        end = doc.tokens[m.start_token + m.length - 1].end()
+        spans.append(Span(start, end, doc.text[start:end], sorted(m.regions), m.places[0].kind))
+    return spans
 
 
 def detect_region(text: str, gaz: Gazetteer | None = None) -> RegionResult:
+    """The region a text is about, the most specific place in it, a confidence and the spans."""
     gaz = gaz or load()
-    tokens = tokenize(text[:50_000])
-    words = [t.group() for t in tokens]
-    matches = _find_matches(gaz, words)
-    spans = [
-        Span(
-            tokens[m.start_token].start(),
-            tokens[m.start_token + m.length - 1].end(),
-            text[tokens[m.start_token].start() : tokens[m.start_token + m.length - 1].end()],
-            sorted(m.regions),
-            m.places[0].kind,
-        )
-        for m in matches
-    ]
+    text = text[:MAX_CHARS]
+    tokens = tokenize(text)
+    doc = _Text(text, tokens, [token_keys(gaz, t.group()) for t in tokens])
+    matches = _find_matches(gaz, doc)
+    _weigh(doc, matches)
+    spans = _spans(doc, matches)
     scores, settled = _score(matches)
     if not scores:
         return RegionResult(None, None, 0.0, spans)
