@@ -30,8 +30,10 @@ async def claim(
     channels: Iterable[str],
     limit: int,
     domain: str,
+    kinds: Iterable[str] | None = None,
 ) -> list[Notification]:
-    """Claim up to `limit` due rows on `channels`; each gets a Message-ID if it had none."""
+    """Claim up to `limit` due rows on `channels` (of `kinds`, default all); each gets a
+    Message-ID if it had none."""
     due = (
         select(Notification.id)
         .where(
@@ -43,6 +45,8 @@ async def claim(
         .order_by(col(Notification.next_attempt_at), col(Notification.id))
         .limit(limit)
     )
+    if kinds is not None:
+        due = due.where(col(Notification.kind).in_(list(kinds)))
     async with sessions() as session:
         if session.bind.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)

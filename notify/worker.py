@@ -66,6 +66,7 @@ class OutboxWorker:
         lease: dt.timedelta = LEASE,
         max_attempts: int = MAX_ATTEMPTS,
         rng: random.Random | None = None,
+        kinds: set[str] | None = None,
     ) -> None:
         self.sessions = sessions
         self.channels = dict(channels)
@@ -75,6 +76,7 @@ class OutboxWorker:
         self.lease = lease
         self.max_attempts = max_attempts
         self.rng = rng or random.Random()
+        self.kinds = kinds  # only these kinds of notification (None: all)
 
     async def run_once(self) -> int:
         """Claim one batch and settle every row of it; the number of rows claimed."""
@@ -85,6 +87,7 @@ class OutboxWorker:
             channels=self.channels,
             limit=self.batch,
             domain=self.domain,
+            kinds=self.kinds,
         )
         try:
             for row in rows:
