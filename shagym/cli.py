@@ -13,7 +13,6 @@ import typer
 
 from shagym.cli_commissions import app as commissions_app
 from shagym.cli_digest import app as digest_app
-from shagym.cli_digest import app as digest_app
 from shagym.cli_mail import ingest_eml, mail_app
 from shagym.cli_reports import outbox_app, reports_app
 from shagym.errors import CliError, friendly
@@ -32,7 +31,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(commissions_app, name="commissions")
 app.add_typer(reports_app, name="reports")
 app.add_typer(outbox_app, name="outbox")
-app.add_typer(digest_app, name="digest")
 app.add_typer(digest_app, name="digest")
 app.add_typer(mail_app, name="mail")
 app.command("ingest-eml")(ingest_eml)
