@@ -9,7 +9,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot.retry import RetryMiddleware, RetryPolicy
+from bot.retry import QuietCallbackAnswers, RetryMiddleware, RetryPolicy
 
 PUBLIC_BOT_API = "https://api.telegram.org"
 
@@ -28,6 +28,7 @@ def make_bot(
     server = TelegramAPIServer.from_base(api_base)
     session = AiohttpSession(api=server, timeout=timeout)
     session.middleware(RetryMiddleware(retry))
+    session.middleware(QuietCallbackAnswers())
     return Bot(
         token=token,
         session=session,

@@ -20,8 +20,13 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import AnswerCallbackQuery, GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 log = logging.getLogger(__name__)
@@ -71,8 +76,31 @@ class RetryMiddleware(BaseRequestMiddleware):
                 wait = min(self.policy.max_backoff, self.policy.backoff * 2 ** (attempt - 1))
                 wait *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not cryptography
                 log.warning(
-                    "%s: %s, retrying in %.1f s", type(method).__name__, type(exc).__name__, wait
+                    "%s: %s (%s), retrying in %.1f s",
+                    type(method).__name__,
+                    type(exc).__name__,
+                    exc.message[:200],
+                    wait,
                 )
             attempt += 1
             self.retried += 1
             await self._sleep(wait)
+
+
+class QuietCallbackAnswers(BaseRequestMiddleware):
+    """An answer to a button press that comes too late ("query is too old": after a restart,
+    or a replay from the ledger) is not worth failing the handler for."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if not isinstance(method, AnswerCallbackQuery):
+            return await make_request(bot, method)
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as exc:
+            log.info("callback answer dropped: %s", exc.message[:100])
+            return True  # type: ignore[return-value]

@@ -1,0 +1,85 @@
+"""`create_dispatcher`: the one factory the runner, the tests, the benchmark and the demo use."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand
+
+from bot.batch import BatchWriter
+from bot.handlers import routers
+from bot.i18n import LANGUAGES, N_, create_i18n, text_for
+from bot.ledger import LedgerMiddleware, UpdateLedger
+from bot.middlewares.access import AccessMiddleware, BanList, Throttle
+from bot.middlewares.profile import ProfileMiddleware
+from bot.middlewares.session import SessionMiddleware
+from bot.profiles import Profiles
+from bot.storage import SqlStorage
+from intake.cases import IntakeContext
+from models.db import SessionFactory
+from shagym.settings import Settings
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    ("start", N_("Main menu")),
+    ("report", N_("Report a violation")),
+    ("status", N_("Check a report")),
+    ("language", N_("Change the language")),
+    ("help", N_("About the hotline")),
+    ("cancel", N_("Cancel the current report")),
+)
+
+
+def create_dispatcher(
+    *,
+    settings: Settings,
+    sessions: SessionFactory,
+    storage: BaseStorage | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+    throttle: Throttle | None = None,
+) -> Dispatcher:
+    """A Dispatcher with the ledger, ban list, flood limit, i18n and the feature routers.
+
+    FSM state goes to the SQL store unless `storage` is given (RedisStorage with REDIS_URL).
+    """
+    writer = BatchWriter(sessions)
+    storage = storage or SqlStorage(sessions, writer=writer)
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=events_isolation or SimpleEventIsolation(),
+        name="shagym",
+    )
+    ledger = UpdateLedger(sessions, writer)
+    profiles = Profiles(sessions, writer)
+    # Outer update middlewares run in this order, after aiogram's own (errors, user, FSM).
+    dp.update.outer_middleware(LedgerMiddleware(ledger))
+    dp.update.outer_middleware(ProfileMiddleware(create_i18n(), profiles))
+    dp.update.outer_middleware(AccessMiddleware(BanList(sessions), throttle or Throttle()))
+    dp.update.outer_middleware(SessionMiddleware(sessions))
+    dp.include_routers(*routers())
+    dp.workflow_data.update(
+        settings=settings,
+        sessions=sessions,
+        ledger=ledger,
+        writer=writer,
+        profiles=profiles,
+        intake_ctx=IntakeContext(
+            attachments_dir=settings.ATTACHMENTS_DIR,
+            zone=settings.zone,
+            due_working_days=settings.DUE_WORKING_DAYS,
+        ),
+    )
+    return dp
+
+
+async def set_commands(bot: Bot) -> None:
+    """The command menu in every language (the public API shows the user's own)."""
+    for language in LANGUAGES:
+        commands = [BotCommand(command=c, description=text_for(language, d)) for c, d in COMMANDS]
+        await bot.set_my_commands(commands, language_code=language)
+    commands = [BotCommand(command=c, description=text_for("ru", d)) for c, d in COMMANDS]
+    await bot.set_my_commands(commands)

@@ -1,0 +1,95 @@
+"""Follow-up with a receipt code: the case's status and answers, and adding information."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from html import escape
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.texts import due_text
+from intake.receipts import hash_code
+from models.tables import Case, CaseStatus, Commission, Direction, Message, Receipt
+
+SHOWN_ANSWERS = 5
+ANSWER_PREVIEW = 1500
+
+
+async def find_case(session: AsyncSession, code: str) -> Case | None:
+    """`intake.cases.find_by_receipt`, with the deliberately slow hash off the event loop."""
+    digest = await asyncio.to_thread(hash_code, code)
+    receipt = (await session.exec(select(Receipt).where(Receipt.code_hash == digest))).first()
+    return await session.get(Case, receipt.case_id) if receipt else None
+
+
+def status_label(status: str) -> str:
+    labels = {
+        CaseStatus.new: _("received, waiting for the commission"),
+        CaseStatus.assigned: _("being reviewed by the commission"),
+        CaseStatus.answered: _("the commission has answered"),
+        CaseStatus.resolved: _("closed"),
+    }
+    return labels.get(status, escape(status))
+
+
+def is_open(case: Case) -> bool:
+    return case.status != CaseStatus.resolved
+
+
+async def status_text(session: AsyncSession, case: Case, language: str, zone: ZoneInfo) -> str:
+    commission = await session.get(Commission, case.commission_code)
+    answers = (
+        await session.exec(
+            select(Message)
+            .where(Message.case_id == case.id, Message.direction == Direction.citizen_out)
+            .order_by(col(Message.created_at).desc())
+            .limit(SHOWN_ANSWERS)
+        )
+    ).all()
+    lines = [
+        _("<b>Case {number}</b>").format(number=escape(case.number)),
+        _("Status: {status}").format(status=status_label(case.status)),
+        _("Handled by: {commission}").format(
+            commission=escape(commission.name if commission else case.commission_code)
+        ),
+        _("Answer due by: {due}").format(due=due_text(case.due_at, zone, language)),
+        "",
+    ]
+    if not answers:
+        lines.append(_("There is no answer yet."))
+    else:
+        lines.append(_("<b>Answers from the commission:</b>"))
+        for answer in reversed(answers):
+            when = format_date(answer.created_at.astimezone(zone).date(), "long", locale=language)
+            body = (
+                answer.text
+                if len(answer.text) <= ANSWER_PREVIEW
+                else answer.text[:ANSWER_PREVIEW] + "…"
+            )
+            lines += ["", f"<i>{escape(when)}</i>", escape(body)]
+    return "\n".join(lines)
+
+
+class LookupLimit:
+    """At most `attempts` wrong codes per user in `window` seconds (each costs a slow hash)."""
+
+    def __init__(self, attempts: int = 5, window: float = 900.0) -> None:
+        self.attempts = attempts
+        self.window = window
+        self._failures: dict[int, list[float]] = {}
+
+    def blocked_for(self, user_id: int) -> float:
+        now = time.monotonic()
+        recent = [t for t in self._failures.get(user_id, []) if now - t < self.window]
+        self._failures[user_id] = recent
+        if len(recent) < self.attempts:
+            return 0.0
+        return self.window - (now - recent[0])
+
+    def failed(self, user_id: int) -> None:
+        self._failures.setdefault(user_id, []).append(time.monotonic())

@@ -1,0 +1,109 @@
+"""Step 3: the place, checked against the gazetteer, with suggestions."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot import keyboards
+from bot.draft import Draft, load_draft, save_draft
+from bot.flow import close_question, proceed
+from bot.keyboards import Nav, Pick
+from bot.regions import check_place, region_name
+from bot.states import Report
+
+router = Router(name=__name__)
+
+MAX_PLACE = 200
+
+
+@router.message(Report.place, F.text, ~F.text.startswith("/"))
+async def place_typed(message: Message, bot: Bot, state: FSMContext, language: str) -> None:
+    draft = await load_draft(state) or Draft()
+    typed = " ".join((message.text or "").split())[:MAX_PLACE]
+    check = check_place(typed, draft.region, language)
+    chosen = draft.region or ""
+    shown = escape(typed)
+    if check.region == chosen or (check.region is None and chosen in check.regions_named):
+        draft.place, draft.place_done = typed, True
+        where = escape(check.district or region_name(chosen, language))
+        intro = _("✓ Found: {place} ({region}).").format(
+            place=where, region=escape(region_name(chosen, language))
+        )
+        await proceed(bot, message.chat.id, state, draft, language, intro=intro)
+        return
+    draft.place_pending = typed
+    if check.region is not None:
+        await save_draft(state, draft)
+        await message.answer(
+            _("«{place}» is in {found}, but you chose {chosen}. Which region is right?").format(
+                place=shown,
+                found=escape(region_name(check.region, language)),
+                chosen=escape(region_name(chosen, language)),
+            ),
+            reply_markup=keyboards.region_conflict(check.region, chosen, language),
+        )
+        return
+    if check.suggestions:
+        draft.place_suggestions = check.suggestions
+        await save_draft(state, draft)
+        await message.answer(
+            _(
+                "I could not find «{place}» among the places of {region}. Did you mean one of these?"
+            ).format(place=shown, region=escape(region_name(chosen, language))),
+            reply_markup=keyboards.place(check.suggestions, keep=True),
+        )
+        return
+    # An organisation or a street is not in the gazetteer, and that is fine.
+    draft.place, draft.place_done, draft.place_pending = typed, True, None
+    await proceed(
+        bot,
+        message.chat.id,
+        state,
+        draft,
+        language,
+        intro=_("Noted: {place}.").format(place=shown),
+    )
+
+
+@router.callback_query(Report.place, Pick.filter(F.kind == "place"))
+async def suggestion_chosen(
+    callback: CallbackQuery, callback_data: Pick, bot: Bot, state: FSMContext, language: str
+) -> None:
+    draft = await load_draft(state) or Draft()
+    index = int(callback_data.value) if callback_data.value.isdigit() else -1
+    if not 0 <= index < len(draft.place_suggestions):
+        await callback.answer()
+        return
+    draft.place = draft.place_suggestions[index]
+    draft.place_done, draft.place_pending, draft.place_suggestions = True, None, []
+    await close_question(callback, draft.place)
+    await proceed(bot, callback.from_user.id, state, draft, language)
+
+
+@router.callback_query(Report.place, Nav.filter(F.action == "keep_place"))
+async def keep_as_written(
+    callback: CallbackQuery, bot: Bot, state: FSMContext, language: str
+) -> None:
+    draft = await load_draft(state) or Draft()
+    draft.place = draft.place_pending or draft.place
+    draft.place_done, draft.place_pending, draft.place_suggestions = True, None, []
+    await close_question(callback, draft.place or _("as written"))
+    await proceed(bot, callback.from_user.id, state, draft, language)
+
+
+@router.callback_query(Report.place, Nav.filter(F.action == "skip_place"))
+async def skip_place(callback: CallbackQuery, bot: Bot, state: FSMContext, language: str) -> None:
+    draft = await load_draft(state) or Draft()
+    draft.place, draft.place_done, draft.place_pending, draft.place_suggestions = (
+        None,
+        True,
+        None,
+        [],
+    )
+    await close_question(callback, _("Skipped"))
+    await proceed(bot, callback.from_user.id, state, draft, language)

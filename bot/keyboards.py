@@ -1,0 +1,190 @@
+"""Inline keyboards and their callback data. Labels are translated where they are built."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import LANGUAGE_NAMES
+from bot.regions import button_label, ordered_codes
+from intake.category import CATEGORIES, label
+
+
+class Nav(CallbackData, prefix="n"):
+    """A step in a dialogue: menu items, Next, Skip, Send, Edit, Cancel…"""
+
+    action: str
+
+
+class Pick(CallbackData, prefix="p"):
+    """A choice: kind is lang, cat, reg, place or field; value is what was chosen."""
+
+    kind: str
+    value: str
+
+
+class AddInfo(CallbackData, prefix="a"):
+    """ "Add information" under a commission's answer: the case to add to."""
+
+    case_id: int
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def languages() -> InlineKeyboardMarkup:
+    row = [_button(name, Pick(kind="lang", value=code)) for code, name in LANGUAGE_NAMES.items()]
+    return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+def main_menu(has_draft: bool = False) -> InlineKeyboardMarkup:
+    rows = []
+    if has_draft:
+        rows.append([_button(_("📝 Continue my report"), Nav(action="continue"))])
+        rows.append([_button(_("🗑 Discard the unfinished report"), Nav(action="discard"))])
+    else:
+        rows.append([_button(_("📝 Report a violation"), Nav(action="report"))])
+    rows.append([_button(_("🔎 Check a report"), Nav(action="status"))])
+    rows.append(
+        [
+            _button(_("ℹ️ About the hotline"), Nav(action="about")),
+            _button(_("🌐 Language"), Nav(action="language")),
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def cancel_row() -> list[InlineKeyboardButton]:
+    return [_button(_("✖️ Cancel the report"), Nav(action="cancel"))]
+
+
+def categories(language: str) -> InlineKeyboardMarkup:
+    rows = [[_button(label(code, language), Pick(kind="cat", value=code))] for code in CATEGORIES]
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, cancel_row()])
+
+
+def regions(language: str, suggested: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code in suggested:
+        builder.row(_button("📍 " + button_label(code, language), Pick(kind="reg", value=code)))
+    others = [code for code in ordered_codes(language) if code not in suggested]
+    buttons = [
+        _button(button_label(code, language), Pick(kind="reg", value=code)) for code in others
+    ]
+    for index in range(0, len(buttons), 2):
+        builder.row(*buttons[index : index + 2])
+    builder.row(*cancel_row())
+    return builder.as_markup()
+
+
+def place(suggestions: list[str], *, keep: bool) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(name, Pick(kind="place", value=str(i)))] for i, name in enumerate(suggestions)
+    ]
+    if keep:
+        rows.append([_button(_("Keep it as I wrote it"), Nav(action="keep_place"))])
+    rows.append([_button(_("Skip this question"), Nav(action="skip_place"))])
+    rows.append(cancel_row())
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def region_conflict(found: str, chosen: str, language: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button("📍 " + button_label(found, language), Pick(kind="reg", value=found))],
+            [
+                _button(
+                    _("Keep: {region}").format(region=button_label(chosen, language)),
+                    Nav(action="keep_place"),
+                )
+            ],
+            cancel_row(),
+        ]
+    )
+
+
+def next_step() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(_("Next ➡️"), Nav(action="next"))], cancel_row()]
+    )
+
+
+def contact() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("🙈 Stay anonymous"), Nav(action="anonymous"))],
+            [_button(_("📱 Share my phone number"), Nav(action="phone"))],
+            [_button(_("✉️ Give an email address"), Nav(action="email"))],
+            cancel_row(),
+        ]
+    )
+
+
+def share_phone() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=_("📱 Send my number"), request_contact=True)],
+            [KeyboardButton(text=_("Back"))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def summary() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("✅ Send"), Nav(action="send"))],
+            [
+                _button(_("✏️ Edit"), Nav(action="edit")),
+                _button(_("✖️ Cancel"), Nav(action="cancel")),
+            ],
+        ]
+    )
+
+
+def edit_fields() -> InlineKeyboardMarkup:
+    fields = [
+        ("category", _("Category")),
+        ("region", _("Region")),
+        ("place", _("Place")),
+        ("text", _("Description and files")),
+        ("contact", _("Contact")),
+    ]
+    rows = [[_button(text, Pick(kind="field", value=name))] for name, text in fields]
+    rows.append([_button(_("« Back to the summary"), Nav(action="summary"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def confirm_cancel() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("Yes, discard it"), Nav(action="cancel_yes"))],
+            [_button(_("No, continue"), Nav(action="cancel_no"))],
+        ]
+    )
+
+
+def case_actions(can_add: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if can_add:
+        rows.append([_button(_("➕ Add information"), Nav(action="add"))])
+    rows.append([_button(_("🏠 Main menu"), Nav(action="menu"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def done_adding() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(_("✅ Done"), Nav(action="done"))]])
+
+
+def add_to_case(case_id: int, text: str) -> InlineKeyboardMarkup:
+    """The button under a commission's answer (the outbox's relay message)."""
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(text, AddInfo(case_id=case_id))]])

@@ -1,0 +1,206 @@
+"""The update ledger: every update is in the store before it is handled, and marked after.
+
+Polling writes each batch getUpdates returns before the dispatcher sees it (`LedgerPrefetch`,
+a request middleware): Telegram forgets an update only when the next getUpdates confirms it,
+so an update is never confirmed before it is safe. The outer middleware (`LedgerMiddleware`)
+admits an update once — a repeated `update_id` is a no-op — and records how handling ended.
+On start, `unfinished()` gives what a crash or a failing handler left, to be handled again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import TelegramObject, Update
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.batch import BatchWriter
+from bot.upsert import dialect_insert
+from models.db import SessionFactory
+from models.tables import TelegramUpdate
+from models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+FINAL = frozenset({"done", "blocked", "ignored", "throttled", "dead"})
+RETRYABLE = ("received", "failed")
+
+
+@dataclass(slots=True)
+class Ticket:
+    """Passed to inner middlewares and handlers as `ledger_ticket`: how handling ended."""
+
+    update_id: int
+    status: str = "done"
+
+
+class UpdateLedger:
+    """Reads and writes `telegram_update`; shared by the two middlewares and the replay."""
+
+    def __init__(self, sessions: SessionFactory, writer: BatchWriter) -> None:
+        self.sessions = sessions
+        self.writer = writer
+        self._verdicts: dict[int, bool] = {}  # recorded by prefetch: handle it or not
+        self._in_flight: set[int] = set()
+        self._finished: OrderedDict[int, None] = OrderedDict()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def wait_idle(self) -> None:
+        """Until no admitted update is still being handled."""
+        await self._idle.wait()
+
+    async def record(self, updates: Sequence[Update]) -> None:
+        """Write updates that are not in the ledger yet; remember which ones to handle."""
+        fresh = [u for u in updates if u.update_id not in self._verdicts]
+        if fresh:
+            verdicts = await self.writer.run(lambda session: _insert(session, fresh))
+            self._verdicts.update(verdicts)
+
+    async def admit(self, update: Update) -> bool:
+        """True once for an update that should be handled now."""
+        update_id = update.update_id
+        if update_id in self._in_flight or update_id in self._finished:
+            return False
+        verdict = self._verdicts.pop(update_id, None)
+        if verdict is None:
+            await self.record([update])
+            verdict = self._verdicts.pop(update_id, False)
+        if verdict:
+            self._in_flight.add(update_id)
+            self._idle.clear()
+        return verdict
+
+    async def finish(self, update_id: int, status: str, error: str | None = None) -> None:
+        async def write(session: AsyncSession) -> None:
+            statement = (
+                update(TelegramUpdate)
+                .where(col(TelegramUpdate.update_id) == update_id)
+                .values(
+                    status=status,
+                    error=error,
+                    attempts=TelegramUpdate.attempts + 1,
+                    done_at=utcnow() if status in FINAL else None,
+                )
+            )
+            await session.exec(statement)  # type: ignore[call-overload]
+
+        try:
+            await self.writer.run(write)
+        finally:
+            self._in_flight.discard(update_id)
+            if not self._in_flight:
+                self._idle.set()
+            self._finished[update_id] = None
+            while len(self._finished) > 50_000:
+                self._finished.popitem(last=False)
+
+    async def unfinished(self, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Payloads of updates a crash or a failing handler left, oldest first."""
+        async with self.sessions() as session:
+            rows = await session.exec(
+                select(TelegramUpdate)
+                .where(col(TelegramUpdate.status).in_(RETRYABLE))
+                .where(TelegramUpdate.attempts < MAX_ATTEMPTS)
+                .order_by(col(TelegramUpdate.update_id))
+                .limit(limit)
+            )
+            return [dict(row.payload) for row in rows.all()]
+
+
+async def _insert(session: AsyncSession, updates: Sequence[Update]) -> dict[int, bool]:
+    rows = [
+        {
+            "update_id": u.update_id,
+            "payload": u.model_dump(mode="json", exclude_none=True, by_alias=True),
+            "status": "received",
+            "attempts": 0,
+            "received_at": utcnow(),
+        }
+        for u in updates
+    ]
+    statement = (
+        dialect_insert(session, TelegramUpdate)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(TelegramUpdate.update_id)  # type: ignore[arg-type]
+    )
+    inserted = set((await session.exec(statement)).scalars().all())  # type: ignore[call-overload]
+    verdicts = {u.update_id: True for u in updates if u.update_id in inserted}
+    seen = [u.update_id for u in updates if u.update_id not in inserted]
+    if seen:
+        existing = await session.exec(
+            select(TelegramUpdate).where(col(TelegramUpdate.update_id).in_(seen))
+        )
+        for row in existing.all():
+            # Left unfinished by an earlier run: handle it again, a few times at most.
+            verdicts[row.update_id] = row.status in RETRYABLE and row.attempts < MAX_ATTEMPTS
+    return verdicts
+
+
+class LedgerPrefetch(BaseRequestMiddleware):
+    """Request middleware: records each getUpdates batch before the dispatcher sees it."""
+
+    def __init__(self, ledger: UpdateLedger) -> None:
+        self.ledger = ledger
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        # The chain hands back the method's result (a list of updates), whatever the hints say.
+        result: Any = await make_request(bot, method)
+        if isinstance(method, GetUpdates) and result:
+            await self.ledger.record(result)
+        return result  # type: ignore[no-any-return]
+
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class LedgerMiddleware(BaseMiddleware):
+    """Outer update middleware: admit once, handle, mark how it ended."""
+
+    def __init__(self, ledger: UpdateLedger) -> None:
+        self.ledger = ledger
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        if not await self.ledger.admit(event):
+            log.info("update %d: already handled, skipped", event.update_id)
+            return None
+        ticket = Ticket(event.update_id)
+        data["ledger_ticket"] = ticket
+        try:
+            result = await handler(event, data)
+        except TelegramForbiddenError:
+            await self.ledger.finish(event.update_id, "blocked")
+            raise
+        except Exception as exc:
+            await self.ledger.finish(
+                event.update_id, "failed", f"{type(exc).__name__}: {exc}"[:2000]
+            )
+            raise
+        await self.ledger.finish(event.update_id, ticket.status)
+        return result

@@ -1,0 +1,101 @@
+"""The bot's loop for the runner: `run_bot(settings, sessions, stop)`.
+
+`serve(dp, bot, stop)` is the part tests and the benchmark share: it hands the unfinished
+ledger rows to the dispatcher again, polls until `stop` is set, and lets the updates in
+hand finish before it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Update
+
+from bot.api import make_bot
+from bot.dispatcher import create_dispatcher, set_commands
+from bot.ledger import LedgerPrefetch, UpdateLedger
+from models.db import SessionFactory
+from shagym.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 20.0
+
+
+async def replay_unfinished(dp: Dispatcher, bot: Bot) -> int:
+    """Handle again, oldest first, what a crash or a failing handler left unfinished."""
+    ledger: UpdateLedger = dp["ledger"]
+    payloads = await ledger.unfinished()
+    for payload in payloads:
+        update = Update.model_validate(payload, context={"bot": bot})
+        try:
+            await dp.feed_update(bot, update)
+        except Exception:  # one bad update must not keep the bot from starting
+            log.exception("update %s failed again on replay", update.update_id)
+    if payloads:
+        log.info("replayed %d unfinished updates", len(payloads))
+    return len(payloads)
+
+
+async def serve(
+    dp: Dispatcher, bot: Bot, stop: asyncio.Event, *, polling_timeout: int = 10
+) -> None:
+    """Replay the ledger, then poll until `stop` is set."""
+    bot.session.middleware(LedgerPrefetch(dp["ledger"]))
+    await replay_unfinished(dp, bot)
+    with contextlib.suppress(TelegramAPIError):
+        await bot.delete_webhook(drop_pending_updates=False)
+    polling = asyncio.create_task(
+        dp.start_polling(
+            bot, handle_signals=False, close_bot_session=False, polling_timeout=polling_timeout
+        ),
+        name="bot-polling",
+    )
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait([polling, stopper], return_when=asyncio.FIRST_COMPLETED)
+    if not polling.done():
+        await dp.stop_polling()
+    stopper.cancel()
+    await _drain(dp)
+    if polling.done() and polling.exception():
+        raise polling.exception()  # type: ignore[misc]
+
+
+async def _drain(dp: Dispatcher) -> None:
+    """Let the updates being handled finish (their ledger rows say so)."""
+    ledger: UpdateLedger = dp["ledger"]
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            await ledger.wait_idle()
+    if ledger.in_flight:
+        log.warning(
+            "%d updates still in hand at shutdown; the ledger replays them", ledger.in_flight
+        )
+    await dp["writer"].close()
+
+
+async def run_bot(settings: Settings, sessions: SessionFactory, stop: asyncio.Event) -> None:
+    """The runner's entry point: build the Bot and the Dispatcher, serve until `stop`."""
+    assert settings.BOT_TOKEN is not None
+    bot = make_bot(settings.BOT_TOKEN.get_secret_value(), settings.TELEGRAM_API_BASE)
+    storage = None
+    if settings.REDIS_URL:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        storage = RedisStorage.from_url(settings.REDIS_URL)
+    dp = create_dispatcher(
+        settings=settings,
+        sessions=sessions,
+        storage=storage,
+        events_isolation=storage.create_isolation() if storage is not None else None,
+    )
+    try:
+        with contextlib.suppress(TelegramAPIError):
+            await set_commands(bot)
+        await serve(dp, bot, stop)
+    finally:
+        await bot.session.close()

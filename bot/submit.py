@@ -1,0 +1,124 @@
+"""Sending a finished draft: one case, with the acknowledgement shown in the chat itself."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.draft import Draft
+from intake.attachments import relative_path_for
+from intake.cases import IntakeContext, open_case
+from intake.raw import RawAttachment, RawReport
+from models.tables import (
+    Case,
+    Channel,
+    Commission,
+    Message,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+)
+from models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    case_id: int
+    number: str
+    code: str | None  # None when this draft had already been sent (the code was shown then)
+    commission: str
+    due_at: dt.datetime
+
+
+def external_id(draft: Draft) -> str:
+    return f"tg-draft:{draft.id}"
+
+
+def report_text(draft: Draft) -> str:
+    # The free-form place (a school, a village) has no column of its own: it leads the text,
+    # where the commission reads it and intake's analysis sees it.
+    return f"📍 {draft.place}\n\n{draft.text}" if draft.place else draft.text
+
+
+async def _attachments(draft: Draft, root: Path) -> list[RawAttachment]:
+    def read() -> list[RawAttachment]:
+        items = []
+        for item in draft.evidence:
+            path = root / relative_path_for(item.sha256)
+            if not path.exists():
+                log.warning("evidence file %s… is missing; sent without it", item.sha256[:12])
+                continue
+            items.append(RawAttachment(path.read_bytes(), item.mime_type, item.name))
+        return items
+
+    return await asyncio.to_thread(read)
+
+
+async def submit(
+    session: AsyncSession, draft: Draft, chat_id: int, language: str, ctx: IntakeContext
+) -> Submitted:
+    """Open the case (once per draft) and commit; the caller shows the confirmation."""
+    sent = await _already_sent(session, draft)
+    if sent is not None:
+        return sent
+    raw = RawReport(
+        channel=Channel.telegram,
+        sender=str(chat_id),
+        text=report_text(draft),
+        attachments=await _attachments(draft, ctx.attachments_dir),
+        external_id=external_id(draft),
+        language_hint=language,
+        region_hint=draft.region,
+        category_hint=draft.category,
+        place=draft.place,
+        contact_phone=draft.phone if draft.contact == "phone" else None,
+        contact_email=draft.email if draft.contact == "email" else None,
+    )
+    opened = await open_case(session, raw, ctx)
+    case = opened.case
+    assert case.id is not None
+    await mark_ack_delivered(session, case.id)
+    commission = await session.get(Commission, case.commission_code)
+    await session.commit()
+    name = commission.name if commission else case.commission_code
+    return Submitted(case.id, case.number, opened.receipt_code, name, case.due_at)
+
+
+async def mark_ack_delivered(session: AsyncSession, case_id: int) -> None:
+    """The bot shows the acknowledgement in the chat: the outbox must not send it again, and
+    the plain receipt code must not stay in the row."""
+    rows = await session.exec(
+        select(Notification).where(
+            Notification.case_id == case_id,
+            Notification.kind == NotificationKind.ack,
+            Notification.channel == Channel.telegram,
+        )
+    )
+    for row in rows.all():
+        row.status = NotificationStatus.sent
+        row.payload = {}
+        row.attempts = 1
+        row.sent_at = utcnow()
+        row.result = {"delivered_by": "bot"}
+        session.add(row)
+
+
+async def _already_sent(session: AsyncSession, draft: Draft) -> Submitted | None:
+    message = (
+        await session.exec(select(Message).where(col(Message.external_id) == external_id(draft)))
+    ).first()
+    if message is None:
+        return None
+    case = await session.get(Case, message.case_id)
+    assert case is not None and case.id is not None
+    commission = await session.get(Commission, case.commission_code)
+    name = commission.name if commission else case.commission_code
+    return Submitted(case.id, case.number, None, name, case.due_at)
