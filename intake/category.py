@@ -1,15 +1,22 @@
-"""Category of a report from editable rules (`intake/data/categories.toml`)."""
+"""Category of a report from editable rules (`intake/data/categories.toml`).
+
+Each category has weighted lemmas (single words in their dictionary form) and weighted patterns
+(phrases as regular expressions). A text scores the weights of everything that matches; the best
+category wins if it reaches the file's `min_score`, otherwise the report is `other`.
+"""
 
 from __future__ import annotations
 
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from intake.gazetteer import fold, kk_stems, lemmas, tokenize
+from intake.gazetteer import kk_stems, lemmas, tokenize
+from intake.translit import fold, fold_cyrillic, is_cyrillic
 
 CATEGORIES = (
     "fake_membership",
@@ -21,6 +28,10 @@ CATEGORIES = (
     "other",
 )
 OTHER = "other"
+DEFAULT_MIN_SCORE = 2.0
+MAX_CHARS = 50_000
+GAP = r"[^.!?\n]{0,40}?"  # what "…" in a pattern stands for: a few words, same sentence
+_LATIN_WORD = re.compile(r"[^\W\d_]*[a-zá-žıǵńóúý][^\W\d_]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +40,15 @@ class Rule:
     labels: dict[str, str]
     lemmas: dict[str, float]
     patterns: tuple[tuple[re.Pattern[str], float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    rules: tuple[Rule, ...]
+    min_score: float = DEFAULT_MIN_SCORE
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,32 +62,66 @@ class RulesError(ValueError):
     """The rules file is malformed; the message names the entry."""
 
 
-def parse_rules(text: str) -> tuple[Rule, ...]:
+def _weight(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RulesError(f"{where}: the weight must be a number, not {value!r}")
+    return float(value)
+
+
+def _pattern(source: Any, where: str) -> re.Pattern[str]:
+    if not isinstance(source, str) or not source:
+        raise RulesError(f"{where}: the pattern must be a non-empty string")
+    try:
+        return re.compile(fold_cyrillic(source.lower()).replace("…", GAP))
+    except re.error as exc:
+        raise RulesError(f"{where}: bad regular expression {source!r}: {exc}") from None
+
+
+def _rule(code: str, body: Any) -> Rule:
+    if code not in CATEGORIES:
+        raise RulesError(f"unknown category {code!r}; use one of {', '.join(CATEGORIES)}")
+    if not isinstance(body, dict):
+        raise RulesError(f"category {code}: expected a table with labels, lemmas and patterns")
+    unknown = set(body) - {"labels", "lemmas", "patterns"}
+    if unknown:
+        raise RulesError(f"category {code}: unknown key(s) {', '.join(sorted(unknown))}")
+    labels, words, patterns = (
+        body.get("labels", {}),
+        body.get("lemmas", {}),
+        body.get("patterns", []),
+    )
+    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+        raise RulesError(f"category {code}: labels must be a table of strings")
+    if not isinstance(words, dict):
+        raise RulesError(f"category {code}: lemmas must be a table of word = weight")
+    if not isinstance(patterns, list):
+        raise RulesError(f"category {code}: patterns must be a list of [regex, weight]")
+    compiled = []
+    for n, item in enumerate(patterns, start=1):
+        where = f"category {code}, pattern {n}"
+        if not isinstance(item, list) or len(item) != 2:
+            raise RulesError(f"{where}: expected [regex, weight], got {item!r}")
+        compiled.append((_pattern(item[0], where), _weight(item[1], where)))
+    return Rule(
+        code=code,
+        labels=dict(labels),
+        lemmas={fold(k): _weight(v, f"category {code}, lemma {k!r}") for k, v in words.items()},
+        patterns=tuple(compiled),
+    )
+
+
+def parse_rules(text: str) -> Rules:
+    """Rules from the TOML text; a malformed file raises RulesError naming the problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"category rules are not valid TOML: {exc}") from None
-    rules = []
-    for code, body in data.items():
-        if code not in CATEGORIES:
-            raise RulesError(f"unknown category {code!r}; use one of {', '.join(CATEGORIES)}")
-        try:
-            patterns = tuple((re.compile(p), float(w)) for p, w in body.get("patterns", []))
-        except (re.error, ValueError, TypeError) as exc:
-            raise RulesError(f"category {code}: bad pattern: {exc}") from None
-        rules.append(
-            Rule(
-                code=code,
-                labels=dict(body.get("labels", {})),
-                lemmas={fold(k): float(v) for k, v in body.get("lemmas", {}).items()},
-                patterns=patterns,
-            )
-        )
-    return tuple(rules)
+    min_score = _weight(data.pop("min_score", DEFAULT_MIN_SCORE), "min_score")
+    return Rules(tuple(_rule(code, body) for code, body in data.items()), min_score)
 
 
 @cache
-def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
+def load_rules(path: Path | None = None) -> Rules:
     if path is not None:
         return parse_rules(path.read_text(encoding="utf-8"))
     return parse_rules(
@@ -82,30 +136,45 @@ def label(code: str, language: str = "ru") -> str:
     return {"ru": "Другое", "kk": "Басқа", "en": "Other"}.get(language, "Другое")
 
 
+@lru_cache(maxsize=200_000)
+def _keys_of(word: str) -> frozenset[str]:
+    folded = fold(word)
+    keys = {folded} | kk_stems(folded)
+    if is_cyrillic(word):
+        keys |= lemmas(word)
+    return frozenset(keys)
+
+
 def _word_keys(text: str) -> set[str]:
     keys: set[str] = set()
     for match in tokenize(text):
-        word = match.group()
-        folded = fold(word)
-        keys.add(folded)
-        if not word.isascii():
-            keys |= lemmas(word)
-            keys |= kk_stems(folded)
+        keys |= _keys_of(match.group())
     return keys
 
 
-def classify(text: str, rules: tuple[Rule, ...] | None = None) -> CategoryResult:
-    rules = rules or load_rules()
-    text = text[:50_000]
-    lowered = text.lower().replace("ё", "е")
+def _views(text: str) -> tuple[str, ...]:
+    """The text as patterns see it; Kazakh in Latin letters also transliterated to Cyrillic."""
+    plain = fold_cyrillic(text.lower())
+    if not _LATIN_WORD.search(plain):
+        return (plain,)
+    return plain, _LATIN_WORD.sub(lambda m: fold(m.group()), plain)
+
+
+def classify(text: str, rules: Rules | tuple[Rule, ...] | None = None) -> CategoryResult:
+    """The best-scoring category of a text, or `other` when nothing reaches `min_score`."""
+    rules = load_rules() if rules is None else rules
+    if isinstance(rules, tuple):
+        rules = Rules(rules)
+    text = text[:MAX_CHARS]
+    views = _views(text)
     keys = _word_keys(text)
     scores = {}
     for rule in rules:
         score = sum(w for lemma, w in rule.lemmas.items() if lemma in keys)
-        score += sum(w for pattern, w in rule.patterns if pattern.search(lowered))
+        score += sum(w for p, w in rule.patterns if any(p.search(view) for view in views))
         if score > 0:
             scores[rule.code] = score
-    if not scores:
+    if not scores or max(scores.values()) < rules.min_score:
         return CategoryResult(OTHER, 0.0, 0.0)
     best = max(scores, key=lambda code: scores[code])
     return CategoryResult(best, scores[best], round(scores[best] / sum(scores.values()), 3))

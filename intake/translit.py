@@ -60,3 +60,8 @@ def fold(word: str) -> str:
     # Latin letters inside a Cyrillic word (look-alike "A" in "Aстана") are transliterated too.
     word = word.lower().replace("\u0307", "")  # the dot "İ".lower() leaves behind
     return latin_to_cyrillic(word).translate(_CYRILLIC_FOLD)
+
+
+def fold_cyrillic(text: str) -> str:
+    """Fold only the Cyrillic letters of a text (keeps Latin, digits and regex syntax as is)."""
+    return text.translate(_CYRILLIC_FOLD)
