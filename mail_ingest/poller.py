@@ -45,13 +45,15 @@ class PassReport:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
 
 
-def batches(uids: Sequence[int], sizes: dict[int, int], limit: int) -> Iterator[list[int]]:
-    """Consecutive groups of at most BATCH_MESSAGES and about BATCH_BYTES of mail."""
+def batches(
+    uids: Sequence[int], sizes: dict[int, int], limit: int, count: int = BATCH_MESSAGES
+) -> Iterator[list[int]]:
+    """Consecutive groups of at most `count` messages and about BATCH_BYTES of mail."""
     batch: list[int] = []
     held = 0
     for uid in uids:
         size = min(sizes.get(uid, 0), limit)
-        if batch and (len(batch) >= BATCH_MESSAGES or held + size > BATCH_BYTES):
+        if batch and (len(batch) >= count or held + size > BATCH_BYTES):
             yield batch
             batch, held = [], 0
         batch.append(uid)
@@ -69,11 +71,13 @@ class InboxPass:
         sessions: SessionFactory,
         *,
         after_commit: AfterCommit | None = None,
+        batch_messages: int = BATCH_MESSAGES,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.ingest = ingest_settings(settings)
         self.after_commit = after_commit
+        self.batch_messages = batch_messages
 
     async def run(self, client: ImapClient) -> PassReport:
         report = PassReport()
@@ -90,7 +94,7 @@ class InboxPass:
             log.info("moved %d message(s) stored earlier", len(stored))
         new = [uid for uid in uids if uid not in stored]
         sizes = await asyncio.to_thread(client.sizes, new) if new else {}
-        for batch in batches(new, sizes, self.ingest.max_bytes):
+        for batch in batches(new, sizes, self.ingest.max_bytes, self.batch_messages):
             items = await self._fetch(client, mailbox, uidvalidity, batch, sizes)
             outcomes = await ingest_batch(self.sessions, items, self.ingest)
             report.outcomes.extend(outcomes)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from mail_ingest.imap import ImapClient
-from mail_ingest.poller import AfterCommit, InboxPass, PassReport
+from mail_ingest.poller import BATCH_MESSAGES, AfterCommit, InboxPass, PassReport
 from models.db import SessionFactory
 from shagym.settings import Settings
 
@@ -60,22 +60,28 @@ class MailService:
         backoff: Backoff | None = None,
         after_commit: AfterCommit | None = None,
         client_factory: Callable[[], ImapClient] | None = None,
+        batch_messages: int = BATCH_MESSAGES,
     ) -> None:
         self.settings = settings
-        self.inbox = InboxPass(settings, sessions, after_commit=after_commit)
+        self.inbox = InboxPass(
+            settings, sessions, after_commit=after_commit, batch_messages=batch_messages
+        )
         self.backoff = backoff or Backoff()
         self.new_client = client_factory or (lambda: ImapClient(settings, ssl_context=ssl_context))
         self.passes = 0
         self.errors = 0
         self.last: PassReport | None = None
-        self._passed = asyncio.Condition()
+        self.reports: list[PassReport] = []
+        self._changed = asyncio.Condition()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 await self._connection(stop)
             except Exception as exc:  # the loop's edge: log, back off, reconnect
-                self.errors += 1
+                async with self._changed:
+                    self.errors += 1
+                    self._changed.notify_all()
                 delay = self.backoff.next()
                 log.warning(
                     "mail: %s: %s; retrying in %.1fs", type(exc).__name__, exc, delay,
@@ -85,9 +91,14 @@ class MailService:
 
     async def wait_passes(self, count: int) -> PassReport | None:
         """Wait until at least `count` passes have completed since start."""
-        async with self._passed:
-            await self._passed.wait_for(lambda: self.passes >= count)
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.passes >= count)
         return self.last
+
+    async def wait_errors(self, count: int) -> None:
+        """Wait until at least `count` failures have been caught at the loop's edge."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.errors >= count)
 
     async def _connection(self, stop: asyncio.Event) -> None:
         client = self.new_client()
@@ -115,10 +126,11 @@ class MailService:
                 len(report.outcomes), report.count("created"), report.count("appended"),
                 report.count("ignored"), report.count("duplicate"), report.count("quarantined"),
             )  # fmt: skip
-        async with self._passed:
+        async with self._changed:
             self.passes += 1
             self.last = report
-            self._passed.notify_all()
+            self.reports.append(report)
+            self._changed.notify_all()
 
     async def _idle(self, client: ImapClient, stop: asyncio.Event, timeout: float) -> None:
         waiter = asyncio.ensure_future(asyncio.to_thread(client.idle, timeout))
