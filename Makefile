@@ -52,3 +52,12 @@ migration: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+
+# make locales: re-extract the bot's messages into locales/bot.pot, merge them into the ru, kk
+# and en catalogues (translate the new entries in locales/*/LC_MESSAGES/bot.po), compile .mo.
+.PHONY: locales
+locales: $(STAMP)
+	$(BIN)/pybabel extract -k N_ -k __ --no-location --sort-output --project=shagym \
+		-o locales/bot.pot bot/
+	$(BIN)/pybabel update -D bot -d locales -i locales/bot.pot --no-location --width 99
+	$(BIN)/pybabel compile -D bot -d locales --statistics

@@ -47,3 +47,10 @@ def text_for(language: str, msgid: str, **values: object) -> str:
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
     """Mark a message id for the catalogue where it is defined; translate it where it is used."""
     return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The plural form for `n` in the current language (Russian has three)."""
+    from aiogram.utils.i18n import gettext
+
+    return gettext(singular, plural, n)

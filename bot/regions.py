@@ -80,6 +80,16 @@ class PlaceCheck:
     regions_named: list[str] = field(default_factory=list)
 
 
+def place_name(name_ru: str, region: str | None, language: str) -> str:
+    """A gazetteer place named in Russian, in Kazakh for a Kazakh-speaking citizen."""
+    if language != "kk":
+        return name_ru
+    for place in load().places:
+        if place.name_ru == name_ru and (region is None or place.region == region):
+            return place.name_kk
+    return name_ru
+
+
 def check_place(text: str, chosen: str | None, language: str) -> PlaceCheck:
     """Where a typed place is, by the gazetteer; close names in `chosen` when it is unknown."""
     result = detect_region(text)

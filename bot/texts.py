@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
 from bot.draft import MAX_FILES, MIN_TEXT, Draft
+from bot.i18n import ngettext
 from bot.regions import region_name
 from intake.category import label
 from intake.receipts import format_code
@@ -125,7 +126,11 @@ def confirmation(number: str, code: str, commission: str, due: str, anonymous: b
 
 
 def text_saved(draft: Draft) -> str:
-    return _(
+    count = len(draft.text)
+    return ngettext(
+        "Saved. The description is {count} character long. You can add more, send files, "
+        "or press «Next».",
         "Saved. The description is {count} characters long. You can add more, send files, "
-        "or press «Next»."
-    ).format(count=len(draft.text))
+        "or press «Next».",
+        count,
+    ).format(count=count)

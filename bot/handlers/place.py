@@ -13,7 +13,7 @@ from bot import keyboards
 from bot.draft import Draft, load_draft, save_draft
 from bot.flow import close_question, proceed
 from bot.keyboards import Nav, Pick
-from bot.regions import check_place, region_name
+from bot.regions import check_place, place_name, region_name
 from bot.states import Report
 
 router = Router(name=__name__)
@@ -30,7 +30,8 @@ async def place_typed(message: Message, bot: Bot, state: FSMContext, language: s
     shown = escape(typed)
     if check.region == chosen or (check.region is None and chosen in check.regions_named):
         draft.place, draft.place_done = typed, True
-        where = escape(check.district or region_name(chosen, language))
+        district = check.district and place_name(check.district, chosen, language)
+        where = escape(district or region_name(chosen, language))
         intro = _("✓ Found: {place} ({region}).").format(
             place=where, region=escape(region_name(chosen, language))
         )
