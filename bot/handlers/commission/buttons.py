@@ -1,0 +1,184 @@
+"""The buttons under a case card: Take, Answer, Resolve, Not ours (and their sub-menus).
+
+Rules live in `actions`; these handlers authorise, apply, commit, then talk to Telegram (so
+no transaction is held open across a network call). Answer and Not ours ask the member for a
+text with a ForceReply prompt; `replies` takes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, ForceReply
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.handlers.commission import actions
+from bot.handlers.commission.callbacks import (
+    CaseAction,
+    card_keyboard,
+    reroute_keyboard,
+    resolve_keyboard,
+)
+from bot.handlers.commission.card import commission_label
+from bot.handlers.commission.common import CaseFlow, card_text, edit_card, mention
+from bot.handlers.commission.texts import words
+from shagym.settings import Settings
+
+log = logging.getLogger(__name__)
+router = Router(name=__name__)
+
+
+async def _refused(callback: CallbackQuery, refusal: actions.Refusal) -> None:
+    language = refusal.language
+    w = words(language)
+    target = commission_label(refusal.target, language) if refusal.target else ""
+    text = w[f"refused_{refusal.reason}"].format(number=refusal.number, target=target)
+    await callback.answer(text, show_alert=True)
+
+
+async def _authorise(
+    callback: CallbackQuery, data: CaseAction, session: AsyncSession, open_only: bool = True
+) -> actions.Allowed | None:
+    assert callback.message is not None
+    result = await actions.authorise(
+        session,
+        data.case_id,
+        callback.from_user.id,
+        callback.message.chat.id,
+        data.action,
+        open_only=open_only,
+    )
+    if isinstance(result, actions.Refusal):
+        await session.commit()  # the refusal's audit row
+        await _refused(callback, result)
+        return None
+    return result
+
+
+@router.callback_query(CaseAction.filter(F.action == "take"))
+async def on_take(
+    callback: CallbackQuery, callback_data: CaseAction, session: AsyncSession, settings: Settings
+) -> None:
+    allowed = await _authorise(callback, callback_data, session)
+    if allowed is None:
+        return
+    await actions.take(session, allowed.case, callback.from_user.id)
+    w = words(allowed.commission.language)
+    card = await card_text(
+        session, allowed, settings, w["status_assigned"].format(who=mention(callback.from_user))
+    )
+    number = allowed.case.number
+    await session.commit()
+    await callback.answer(w["taken"].format(number=number, who=callback.from_user.full_name))
+    assert callback.message is not None
+    keyboard = card_keyboard(callback_data.case_id, allowed.commission.language)
+    await edit_card(
+        callback.bot, callback.message.chat.id, callback.message.message_id, card, keyboard
+    )  # type: ignore[arg-type]
+
+
+@router.callback_query(CaseAction.filter(F.action.in_({"resolve", "not_ours", "back"})))
+async def on_menu(
+    callback: CallbackQuery, callback_data: CaseAction, session: AsyncSession
+) -> None:
+    """Swap the card's buttons for a sub-menu (resolutions, commissions) or back."""
+    allowed = await _authorise(callback, callback_data, session)
+    if allowed is None:
+        return
+    language, case_id = allowed.commission.language, callback_data.case_id
+    if callback_data.action == "resolve":
+        markup = resolve_keyboard(case_id, language)
+    elif callback_data.action == "not_ours":
+        targets = await actions.reroute_targets(session, allowed.case)
+        markup = reroute_keyboard(
+            case_id, language, [(c.code, commission_label(c.code, language)) for c in targets]
+        )
+    else:
+        markup = card_keyboard(case_id, language)
+    await session.commit()
+    await callback.answer()
+    assert callback.message is not None
+    await edit_card(
+        callback.bot, callback.message.chat.id, callback.message.message_id, None, markup
+    )  # type: ignore[arg-type]
+
+
+@router.callback_query(CaseAction.filter(F.action == "resolve_as"))
+async def on_resolve(
+    callback: CallbackQuery, callback_data: CaseAction, session: AsyncSession, settings: Settings
+) -> None:
+    allowed = await _authorise(callback, callback_data, session)
+    if allowed is None:
+        return
+    if callback_data.arg not in actions.RESOLUTIONS:
+        await callback.answer()
+        return
+    await actions.resolve(session, allowed.case, callback.from_user.id, callback_data.arg)
+    w = words(allowed.commission.language)
+    resolution = w[callback_data.arg]
+    status = w["status_resolved"].format(resolution=resolution, who=mention(callback.from_user))
+    card = await card_text(session, allowed, settings, status)
+    number = allowed.case.number
+    await session.commit()
+    await callback.answer(
+        w["resolved"].format(
+            number=number, resolution=resolution, who=callback.from_user.full_name
+        )
+    )
+    assert callback.message is not None
+    await edit_card(
+        callback.bot, callback.message.chat.id, callback.message.message_id, card, None
+    )  # type: ignore[arg-type]
+
+
+async def _prompt(
+    callback: CallbackQuery, state: FSMContext, flow: State, text: str, data: dict[str, Any]
+) -> None:
+    """Ask the member who pressed for a text, as a reply to this prompt."""
+    assert callback.message is not None and callback.bot is not None
+    prompt = await callback.bot.send_message(
+        chat_id=callback.message.chat.id,
+        text=text,
+        reply_to_message_id=callback.message.message_id,
+        reply_markup=ForceReply(selective=True),
+    )
+    await state.set_state(flow)
+    await state.set_data(
+        {**data, "prompt": prompt.message_id, "card": callback.message.message_id}
+    )
+    await callback.answer()
+
+
+@router.callback_query(CaseAction.filter(F.action == "answer"))
+async def on_answer(
+    callback: CallbackQuery, callback_data: CaseAction, session: AsyncSession, state: FSMContext
+) -> None:
+    allowed = await _authorise(callback, callback_data, session)
+    if allowed is None:
+        return
+    w, number = words(allowed.commission.language), allowed.case.number
+    await session.commit()
+    text = w["ask_answer"].format(who=mention(callback.from_user), number=escape(number))
+    await _prompt(callback, state, CaseFlow.answer, text, {"case": callback_data.case_id})
+
+
+@router.callback_query(CaseAction.filter(F.action == "reroute_to"))
+async def on_reroute_to(
+    callback: CallbackQuery, callback_data: CaseAction, session: AsyncSession, state: FSMContext
+) -> None:
+    allowed = await _authorise(callback, callback_data, session)
+    if allowed is None:
+        return
+    language, number = allowed.commission.language, allowed.case.number
+    await session.commit()
+    target = commission_label(callback_data.arg, language)
+    text = words(language)["ask_reason"].format(
+        who=mention(callback.from_user), number=escape(number), target=escape(target)
+    )
+    data = {"case": callback_data.case_id, "target": callback_data.arg}
+    await _prompt(callback, state, CaseFlow.reason, text, data)
