@@ -60,6 +60,8 @@ class UpdateLedger:
         self._finished: OrderedDict[int, None] = OrderedDict()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._seen: dict[int, int] = {}  # how often each update ended (handled or skipped)
+        self._changed = asyncio.Condition()
 
     @property
     def in_flight(self) -> int:
@@ -80,6 +82,7 @@ class UpdateLedger:
         """True once for an update that should be handled now."""
         update_id = update.update_id
         if update_id in self._in_flight or update_id in self._finished:
+            await self._ended(update_id)
             return False
         verdict = self._verdicts.pop(update_id, None)
         if verdict is None:
@@ -88,7 +91,25 @@ class UpdateLedger:
         if verdict:
             self._in_flight.add(update_id)
             self._idle.clear()
+        else:
+            await self._ended(update_id)
         return verdict
+
+    async def wait_ended(self, update_id: int, times: int = 1) -> None:
+        """Until update `update_id` has ended (been handled or skipped) `times` times in this
+        process: what tests and the benchmark wait on instead of sleeping."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._seen.get(update_id, 0) >= times)
+
+    def times_ended(self, update_id: int) -> int:
+        return self._seen.get(update_id, 0)
+
+    async def _ended(self, update_id: int) -> None:
+        async with self._changed:
+            self._seen[update_id] = self._seen.get(update_id, 0) + 1
+            if len(self._seen) > 100_000:
+                self._seen.pop(next(iter(self._seen)))
+            self._changed.notify_all()
 
     async def finish(self, update_id: int, status: str, error: str | None = None) -> None:
         async def write(session: AsyncSession) -> None:
@@ -113,6 +134,7 @@ class UpdateLedger:
             self._finished[update_id] = None
             while len(self._finished) > 50_000:
                 self._finished.popitem(last=False)
+            await self._ended(update_id)
 
     async def unfinished(self, limit: int = 10_000) -> list[dict[str, Any]]:
         """Payloads of updates a crash or a failing handler left, oldest first."""
