@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from intake.gazetteer import kk_stems, lemmas, tokenize
+from intake.prefilter import literal_prefixes
 from intake.translit import fold, fold_cyrillic, is_cyrillic
 
 CATEGORIES = (
@@ -31,7 +33,8 @@ OTHER = "other"
 DEFAULT_MIN_SCORE = 2.0
 MAX_CHARS = 50_000
 GAP = r"[^.!?\n]{0,40}?"  # what "…" in a pattern stands for: a few words, same sentence
-_LATIN_WORD = re.compile(r"[^\W\d_]*[a-zá-žıǵńóúý][^\W\d_]*", re.IGNORECASE)
+_LATIN_LETTER = re.compile(r"[a-zá-žıǵńóúý]")
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +43,22 @@ class Rule:
     labels: dict[str, str]
     lemmas: dict[str, float]
     patterns: tuple[tuple[re.Pattern[str], float], ...]
+    # Per pattern, the literal prefixes one of which any match starts with (None: always run).
+    gates: tuple[frozenset[str] | None, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Rules:
     rules: tuple[Rule, ...]
     min_score: float = DEFAULT_MIN_SCORE
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
+
+    @cached_property
+    def prefixes(self) -> frozenset[str]:
+        """Every gate prefix of every rule, tested against a text once."""
+        return frozenset(p for rule in self.rules for gate in rule.gates if gate for p in gate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +82,7 @@ def _pattern(source: Any, where: str) -> re.Pattern[str]:
     if not isinstance(source, str) or not source:
         raise RulesError(f"{where}: the pattern must be a non-empty string")
     try:
-        return re.compile(fold_cyrillic(source.lower()).replace("…", GAP))
+        return re.compile(fold_cyrillic(source).replace("…", GAP), re.IGNORECASE)
     except re.error as exc:
         raise RulesError(f"{where}: bad regular expression {source!r}: {exc}") from None
 
@@ -107,6 +117,7 @@ def _rule(code: str, body: Any) -> Rule:
         labels=dict(labels),
         lemmas={fold(k): _weight(v, f"category {code}, lemma {k!r}") for k, v in words.items()},
         patterns=tuple(compiled),
+        gates=tuple(literal_prefixes(pattern) for pattern, _ in compiled),
     )
 
 
@@ -155,9 +166,9 @@ def _word_keys(text: str) -> set[str]:
 def _views(text: str) -> tuple[str, ...]:
     """The text as patterns see it; Kazakh in Latin letters also transliterated to Cyrillic."""
     plain = fold_cyrillic(text.lower())
-    if not _LATIN_WORD.search(plain):
+    if not _LATIN_LETTER.search(plain):
         return (plain,)
-    return plain, _LATIN_WORD.sub(lambda m: fold(m.group()), plain)
+    return plain, _WORD.sub(lambda m: fold(m.group()), plain)
 
 
 def classify(text: str, rules: Rules | tuple[Rule, ...] | None = None) -> CategoryResult:
@@ -168,10 +179,16 @@ def classify(text: str, rules: Rules | tuple[Rule, ...] | None = None) -> Catego
     text = text[:MAX_CHARS]
     views = _views(text)
     keys = _word_keys(text)
+    joined = "\n".join(views)
+    present = {p for p in rules.prefixes if p in joined}
     scores = {}
     for rule in rules:
         score = sum(w for lemma, w in rule.lemmas.items() if lemma in keys)
-        score += sum(w for p, w in rule.patterns if any(p.search(view) for view in views))
+        for (pattern, weight), gate in zip(rule.patterns, rule.gates, strict=False):
+            if gate is not None and gate.isdisjoint(present):
+                continue
+            if any(pattern.search(view) for view in views):
+                score += weight
         if score > 0:
             scores[rule.code] = score
     if not scores or max(scores.values()) < rules.min_score:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
+_DIGIT_RUN = re.compile(r"\d(?:[\s().+-]{0,3}\d){6}")
 _IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _EMAIL = re.compile(
     r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+(?![\w-])", re.UNICODE
@@ -88,10 +89,14 @@ def _unique(items: list[str]) -> list[str]:
 
 def extract_entities(text: str) -> Entities:
     text = text[:200_000]
-    phones = [
-        phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
-        for m in phonenumbers.PhoneNumberMatcher(text, "KZ", leniency=phonenumbers.Leniency.VALID)
-    ]
+    phones = []
+    if _DIGIT_RUN.search(text):  # the matcher is costly; most texts have no phone at all
+        phones = [
+            phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
+            for m in phonenumbers.PhoneNumberMatcher(
+                text, "KZ", leniency=phonenumbers.Leniency.VALID
+            )
+        ]
     iins = [m.group() for m in _IIN.finditer(text) if iin_is_valid(m.group())]
     emails = [m.group().lower() for m in _EMAIL.finditer(text)]
     orgs = [f"{m.group(1)} «{' '.join(m.group(2).split())}»" for m in _ORG.finditer(text)]

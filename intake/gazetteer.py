@@ -71,6 +71,9 @@ STREET_KEYS = frozenset(fold(w) for w in _STREETS.split())
 PERSON_NAMES = frozenset(fold(w) for w in ("Абай", "Жамбыл", "Джамбул"))
 
 
+_PREPOSITIONS = frozenset({"в", "во", "на", "из", "in"})
+
+
 def tokenize(text: str) -> list[re.Match[str]]:
     return list(_TOKEN.finditer(text))
 
@@ -89,17 +92,25 @@ class Place:
 
 @dataclass(slots=True)
 class NameEntry:
-    tokens: list[frozenset[str]]
-    place: Place
+    """One spelling of a name as token key sets, and every place it names."""
+
+    tokens: tuple[frozenset[str], ...]
     core: bool  # the name without its generic word ("Бурабайский" for "Бурабайский район")
+    typed: bool  # the spelling includes a generic word ("Ақсу қаласы", "г. Аксу")
+    places: list[Place] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class Gazetteer:
     places: list[Place]
     regions: dict[str, tuple[str, str]]  # code -> (name_ru, name_kk)
-    entries: list[NameEntry] = field(default_factory=list)
-    by_first_key: dict[str, list[NameEntry]] = field(default_factory=lambda: defaultdict(list))
+    entries: dict[tuple[tuple[frozenset[str], ...], bool], NameEntry] = field(default_factory=dict)
+    # Entries by (offset, key) of their first non-generic token: a text token's keys find
+    # "<city> Аксу" through "аксу" without trying every name that starts with a generic word.
+    by_anchor: dict[tuple[int, str], list[NameEntry]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    max_anchor: int = 0
     vocabulary: set[str] = field(default_factory=set)
     key_cache: dict[str, TokenKeys] = field(default_factory=dict)
 
@@ -170,12 +181,20 @@ def _aliases(row: dict[str, str]) -> list[str]:
 
 
 def _add(gaz: Gazetteer, tokens: list[frozenset[str]], place: Place, core: bool) -> None:
-    entry = NameEntry(tokens=tokens, place=place, core=core)
-    gaz.entries.append(entry)
-    for key in tokens[0]:
-        gaz.by_first_key[key].append(entry)
-    for keys in tokens:
-        gaz.vocabulary |= keys
+    key = (tuple(tokens), core)
+    entry = gaz.entries.get(key)
+    if entry is None:
+        generic = set(GENERIC_KEYS.values())
+        typed = any(keys <= generic for keys in tokens)
+        entry = gaz.entries[key] = NameEntry(key[0], core, typed)
+        offset = next((n for n, keys in enumerate(tokens) if not keys <= generic), 0)
+        gaz.max_anchor = max(gaz.max_anchor, offset)
+        for word_key in tokens[offset]:
+            gaz.by_anchor[(offset, word_key)].append(entry)
+        for keys in tokens:
+            gaz.vocabulary |= keys
+    if place not in entry.places:
+        entry.places.append(place)
 
 
 def _add_alias(gaz: Gazetteer, words: list[str], place: Place) -> None:
@@ -201,6 +220,8 @@ def build(rows: list[dict[str, str]]) -> Gazetteer:
         gaz.regions.setdefault(row["region_code"], (row["region_name_ru"], row["region_name_kk"]))
         for alias in _aliases(row):
             words = [m.group() for m in tokenize(alias)]
+            while words and words[0].lower() in _PREPOSITIONS:  # "в столице" → "столице"
+                words.pop(0)
             if words:
                 _add_alias(gaz, words, place)
     return gaz

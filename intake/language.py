@@ -15,6 +15,7 @@ KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 _KK_LATIN_LETTERS = frozenset("áǵńóúýıÁǴŃÓÚÝ")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _QUOTED = re.compile(r"«[^»\n]{0,200}»|\"[^\"\n]{0,200}\"|“[^”\n]{0,200}[”“]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 MAX_CHARS = 20_000
 
 
@@ -61,7 +62,7 @@ def _cyrillic_scores(words: list[str]) -> tuple[float, float]:
     for word in words:
         lower = word.lower()
         proper = word[:1].isupper()  # place and person names say little about the language
-        if any(ch in KAZAKH_LETTERS for ch in word):
+        if not KAZAKH_LETTERS.isdisjoint(word):
             kk += 0.5 if proper else 2
         elif lower in _KK_WORDS:
             kk += 1
@@ -76,7 +77,7 @@ def _latin_scores(words: list[str]) -> tuple[float, float]:
         lower = word.lower()
         if lower in _EN_WORDS:
             en += 1
-        elif any(ch in _KK_LATIN_LETTERS for ch in word) or lower in _KK_LATIN_WORDS:
+        elif not _KK_LATIN_LETTERS.isdisjoint(word) or lower in _KK_LATIN_WORDS:
             kk += 1.5
         elif re.search(r"q(?!u)", lower):
             kk += 1
@@ -90,9 +91,9 @@ def detect_language(text: str, default: str = "ru") -> str:
     text = _QUOTED.sub(" ", text[:MAX_CHARS])
     cyrillic, latin = [], []
     for word in _WORD.findall(text):
-        if any("\u0400" <= ch <= "\u04ff" for ch in word):
+        if _CYRILLIC.search(word):
             cyrillic.append(word)
-        elif word.isascii() or any(ch in _KK_LATIN_LETTERS for ch in word):
+        elif word.isascii() or not _KK_LATIN_LETTERS.isdisjoint(word):
             latin.append(word)
     if not cyrillic and not latin:
         return default

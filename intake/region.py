@@ -128,22 +128,28 @@ def _plausible(doc: _Text, start: int, length: int, typed: bool) -> bool:
 
 
 def _hits_at(gaz: Gazetteer, doc: _Text, i: int) -> dict[tuple[int, bool, bool], list[Place]]:
+    """Every name starting at token i, keyed by (length, is a core, has a generic word)."""
     hits: dict[tuple[int, bool, bool], list[Place]] = defaultdict(list)
-    for key in doc.keys[i].keys:
-        for entry in gaz.by_first_key.get(key, ()):
-            n = len(entry.tokens)
-            if i + n <= len(doc.keys) and all(
-                doc.keys[i + j].keys & token for j, token in enumerate(entry.tokens)
-            ):
-                typed = any(token & _GENERIC_TAGS for token in entry.tokens)
-                hits[(n, entry.core, typed)].append(entry.place)
+    for offset in range(min(gaz.max_anchor, len(doc.keys) - 1 - i) + 1):
+        for key in doc.keys[i + offset].keys:
+            for entry in gaz.by_anchor.get((offset, key), ()):
+                n = len(entry.tokens)
+                if i + n > len(doc.keys):
+                    continue
+                if all(doc.keys[i + j].keys & token for j, token in enumerate(entry.tokens)):
+                    hits[(n, entry.core, entry.typed)].extend(entry.places)
     return hits
 
 
 def _find_matches(gaz: Gazetteer, doc: _Text) -> list[_Match]:
     found: list[_Match] = []
+    # Only tokens near one that could be part of a name are worth looking at.
+    near = [bool(k.keys) for k in doc.keys] + [False] * (gaz.max_anchor + 1)
     i = 0
     while i < len(doc.tokens):
+        if not any(near[i : i + gaz.max_anchor + 1]):
+            i += 1
+            continue
         hits = _hits_at(gaz, doc, i)
         # Longest name wins; at equal length a full name beats a bare core.
         best = sorted(hits, key=lambda k: (k[0], not k[1], k[2]), reverse=True)

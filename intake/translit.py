@@ -62,6 +62,12 @@ def fold(word: str) -> str:
     return latin_to_cyrillic(word).translate(_CYRILLIC_FOLD)
 
 
+_CYRILLIC_FOLD_ANY_CASE = {
+    **_CYRILLIC_FOLD,
+    **{ord(chr(k).upper()): (v.upper() if v else v) for k, v in _CYRILLIC_FOLD.items()},
+}
+
+
 def fold_cyrillic(text: str) -> str:
-    """Fold only the Cyrillic letters of a text (keeps Latin, digits and regex syntax as is)."""
-    return text.translate(_CYRILLIC_FOLD)
+    """Fold only the Cyrillic letters of a text (keeps case, Latin, digits and regex syntax)."""
+    return text.translate(_CYRILLIC_FOLD_ANY_CASE)

@@ -1,0 +1,94 @@
+"""Cheap gates for regular expressions: the literal prefixes one of which every match starts with.
+
+Running every category pattern over every text costs a regex scan each; most patterns cannot
+match most texts. A pattern like `(?:угрож|пригроз)\\w*…увольн` can only match where "угрож" or
+"пригроз" occurs, and a substring test is far cheaper than the scan, so patterns run only when
+one of their prefixes is in the text. A pattern without a usable prefix always runs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+try:  # the regex parser is internal to `re`; without it every pattern simply always runs
+    from re import _constants as _c
+    from re import _parser as _sre
+except ImportError:  # pragma: no cover
+    _sre = None
+
+MIN_PREFIX = 2
+MAX_PREFIXES = 64
+
+
+def _sequence(items: Any) -> tuple[set[str], bool]:
+    """Prefixes of a parsed sequence, and whether every one of them is the whole sequence."""
+    prefixes = {""}
+    for op, av in items:
+        if op is _c.LITERAL:
+            prefixes = {p + chr(av) for p in prefixes}
+            continue
+        if op is _c.SUBPATTERN:
+            sub, complete = _sequence(av[3])
+        elif op is _c.BRANCH:
+            parts = [_sequence(branch) for branch in av[1]]
+            sub = set().union(*(p for p, _ in parts))
+            complete = all(c for _, c in parts)
+        else:
+            return prefixes, False
+        prefixes = {p + s for p in prefixes for s in sub}
+        if not complete or len(prefixes) > MAX_PREFIXES:
+            return prefixes, False
+    return prefixes, True
+
+
+def _item_prefixes(op: Any, av: Any) -> set[str] | None:
+    """Prefixes of one mandatory top-level item, when it is a group of alternatives."""
+    if op is _c.SUBPATTERN:
+        return _sequence(av[3])[0]
+    if op is _c.BRANCH:
+        return set().union(*(_sequence(branch)[0] for branch in av[1]))
+    if op is _c.MAX_REPEAT and av[0] >= 1:
+        return _sequence(av[2])[0]
+    return None
+
+
+def _candidates(items: Any) -> list[set[str]]:
+    """Sets of literals one of which every match contains: its prefixes, each literal run at
+    the top level, and the prefixes of each mandatory group at the top level."""
+    found = [_sequence(items)[0]]
+    run = ""
+    for op, av in items:
+        if op is _c.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            found.append({run})
+            run = ""
+        group = _item_prefixes(op, av)
+        if group:
+            found.append(group)
+    if run:
+        found.append({run})
+    return found
+
+
+def literal_prefixes(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Lower-case literals one of which every match of `pattern` contains; None when unknown.
+
+    Of the candidate sets (the prefixes of a match, a literal run or a group every match must
+    contain) the one with the longest shortest member wins: "уже" rather than "я|вы|ты".
+    """
+    if _sre is None:
+        return None
+    try:
+        parsed = _sre.parse(pattern.pattern, pattern.flags)
+    except Exception:  # an unusual construct: no gate, the pattern always runs
+        return None
+    usable = [c for c in _candidates(parsed) if c and len(c) <= MAX_PREFIXES and "" not in c]
+    if not usable:
+        return None
+    best = max(usable, key=lambda c: (min(map(len, c)), -len(c)))
+    if min(map(len, best)) < MIN_PREFIX:
+        return None
+    return frozenset(p.lower() for p in best)
