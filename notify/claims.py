@@ -20,6 +20,7 @@ from sqlmodel import col, or_, select
 from models.db import SessionFactory
 from models.outbox import message_id_for
 from models.tables import Notification, NotificationStatus
+from notify.digest.queries import dialect
 
 
 async def claim(
@@ -48,7 +49,7 @@ async def claim(
     if kinds is not None:
         due = due.where(col(Notification.kind).in_(list(kinds)))
     async with sessions() as session:
-        if session.bind.dialect.name == "postgresql":
+        if dialect(session) == "postgresql":
             due = due.with_for_update(skip_locked=True)
         claimed = await session.exec(  # type: ignore[call-overload]
             update(Notification)
@@ -58,7 +59,7 @@ async def claim(
                 lease_until=now + lease,
                 attempts=Notification.attempts + 1,
             )
-            .returning(Notification.id)
+            .returning(col(Notification.id))
         )
         ids = [row[0] for row in claimed]
         if not ids:
@@ -86,9 +87,9 @@ async def _settle(sessions: SessionFactory, row: Notification, values: dict[str,
         result = await session.exec(  # type: ignore[call-overload]
             update(Notification)
             .where(
-                Notification.id == row.id,
-                Notification.status == NotificationStatus.sending,
-                Notification.lease_until == row.lease_until,
+                col(Notification.id) == row.id,
+                col(Notification.status) == NotificationStatus.sending,
+                col(Notification.lease_until) == row.lease_until,
             )
             .values(**values)
         )

@@ -85,10 +85,10 @@ def build_message(draft: Draft, now: dt.datetime) -> EmailMessage:
     message.set_content(draft.text, cte="quoted-printable")
     message.add_alternative(draft.html, subtype="html", cte="quoted-printable")
     if draft.related:
-        html_part = message.get_payload()[-1]
+        html_part = message.get_payload()[-1]  # type: ignore[index]
         for content_id, part in draft.related.items():
             maintype, _, subtype = part.mime_type.partition("/")
-            html_part.add_related(
+            html_part.add_related(  # type: ignore[union-attr]
                 part.content, maintype, subtype, cid=f"<{content_id}>", filename=part.filename
             )
     for part in draft.files:

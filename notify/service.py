@@ -83,6 +83,9 @@ async def run_outbox(settings: Settings, sessions: SessionFactory, stop: asyncio
             await wait_or_stop(stop, IDLE_SECONDS)
     for channel in worker.channels.values():
         await channel.close()
+        shutdown = getattr(channel, "shutdown", None)
+        if shutdown is not None:
+            await shutdown()
 
 
 async def run_digests(settings: Settings, sessions: SessionFactory, stop: asyncio.Event) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from notify_helpers import make_worker
@@ -59,3 +60,62 @@ def worker(
     sessions: SessionFactory, sink: SmtpSink, mail_config: MailConfig, clock: FakeClock
 ) -> OutboxWorker:
     return make_worker(sessions, sink, mail_config, clock)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Any]:
+    from sandbox.telegram import TelegramEmulator
+
+    async with TelegramEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+async def telegram_channel(
+    emulator: Any, clock: FakeClock, notify_settings: Settings
+) -> AsyncIterator[Any]:
+    """The outbox's Telegram channel, talking to the emulator (no inline retries)."""
+    from bot.api import make_bot
+    from bot.retry import RetryPolicy
+    from bot.sender import TelegramSender
+    from notify.telegram_channel import TelegramChannel
+
+    bot = make_bot(emulator.token, emulator.base_url, retry=RetryPolicy(attempts=1))
+    channel = TelegramChannel(
+        TelegramSender(bot), clock, notify_settings.zone, notify_settings.ATTACHMENTS_DIR
+    )
+    yield channel
+    await channel.shutdown()
+
+
+@pytest.fixture
+def tg_worker(
+    sessions: SessionFactory,
+    sink: SmtpSink,
+    mail_config: MailConfig,
+    clock: FakeClock,
+    telegram_channel: Any,
+) -> OutboxWorker:
+    """An outbox worker delivering email to the sink and Telegram to the emulator."""
+    return make_worker(sessions, sink, mail_config, clock, telegram=telegram_channel)
+
+
+@pytest.fixture
+async def running_bot(
+    sessions: SessionFactory, emulator: Any, notify_settings: Settings
+) -> AsyncIterator[Any]:
+    """The real dispatcher polling the emulator, as `shagym run` would."""
+    import asyncio
+
+    from bot.api import make_bot
+    from bot.dispatcher import create_dispatcher
+    from bot.service import serve
+
+    bot = make_bot(emulator.token, emulator.base_url)
+    dp = create_dispatcher(settings=notify_settings, sessions=sessions)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(dp, bot, stop, polling_timeout=1))
+    yield bot
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    await bot.session.close()

@@ -14,6 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from intake.category import CATEGORIES
 from notify.texts import category_name
@@ -79,7 +80,7 @@ def render_chart(rows: list[Any], days: list[dt.date], language: str) -> bytes:
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axes.set_xlim(-0.6, len(days) - 0.4)
     axes.set_ylim(0, max(bottom, default=0) * 1.1 or 1)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     step = max(1, len(days) // 8)
     axes.set_xticks(positions[::step], [day.strftime("%d.%m") for day in days[::step]])
     axes.set_title(TITLES.get(language, TITLES["ru"]), fontsize=10)

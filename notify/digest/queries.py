@@ -31,12 +31,18 @@ class Window:
         return self.until - dt.timedelta(days=CHART_DAYS)
 
 
+def dialect(session: AsyncSession) -> str:
+    bind = session.bind
+    assert bind is not None
+    return bind.dialect.name
+
+
 def _open() -> Any:
     return Case.status != CaseStatus.resolved
 
 
 def _is_new(w: Window) -> Any:
-    return and_(Case.created_at >= w.since, Case.created_at < w.until)
+    return and_(col(Case.created_at) >= w.since, col(Case.created_at) < w.until)
 
 
 def _sum(condition: Any) -> Any:
@@ -59,12 +65,12 @@ CASE_COLUMNS = (
 
 
 async def new_cases(session: AsyncSession, where: Any, w: Window) -> list[Any]:
-    query = select(*CASE_COLUMNS).where(where, _is_new(w)).order_by(col(Case.created_at))
+    query = select(*CASE_COLUMNS).where(where, _is_new(w)).order_by(col(Case.created_at))  # type: ignore[call-overload]
     return list((await session.exec(query.limit(LISTED))).all())  # type: ignore[call-overload]
 
 
 async def open_cases(session: AsyncSession, where: Any, *, overdue_only: bool, now: dt.datetime):
-    query = select(*CASE_COLUMNS).where(where, _open())
+    query = select(*CASE_COLUMNS).where(where, _open())  # type: ignore[call-overload]
     if overdue_only:
         query = query.where(Case.due_at < now)
     query = query.order_by(col(Case.due_at), col(Case.id)).limit(LISTED)
@@ -74,12 +80,14 @@ async def open_cases(session: AsyncSession, where: Any, *, overdue_only: bool, n
 async def totals_by(session: AsyncSession, key: Any, where: Any, w: Window) -> list[Any]:
     """Per `key` (category, or commission): new, open, overdue, resolved in the window."""
     query = (
-        select(
+        select(  # type: ignore[call-overload]
             key,
             _sum(_is_new(w)).label("new"),
             _sum(_open()).label("open"),
-            _sum(and_(_open(), Case.due_at < w.until)).label("overdue"),
-            _sum(and_(Case.closed_at >= w.since, Case.closed_at < w.until)).label("resolved"),
+            _sum(and_(_open(), col(Case.due_at) < w.until)).label("overdue"),
+            _sum(and_(col(Case.closed_at) >= w.since, col(Case.closed_at) < w.until)).label(
+                "resolved"
+            ),
         )
         .where(where)
         .group_by(key)
@@ -89,7 +97,7 @@ async def totals_by(session: AsyncSession, key: Any, where: Any, w: Window) -> l
 
 
 def _local_day(session: AsyncSession, w: Window) -> Any:
-    if session.bind.dialect.name == "postgresql":
+    if dialect(session) == "postgresql":
         return cast(func.timezone(str(w.zone), Case.created_at), Date)
     # SQLite keeps UTC text; shift by the zone's offset when the window ends (fixed for
     # Asia/Almaty since 2024; a zone with DST would misplace the changeover day's first hour).
@@ -112,8 +120,8 @@ async def clusters(session: AsyncSession, where: Any, w: Window) -> list[Any]:
     """Clusters with two or more of the commission's open or recent cases, biggest first."""
     query = (
         select(Case.cluster_id, func.count().label("n"), func.min(Case.created_at).label("first"))
-        .where(where, col(Case.cluster_id).is_not(None), or_(_open(), Case.created_at >= w.chart_from))
-        .group_by(Case.cluster_id)
+        .where(where, col(Case.cluster_id).is_not(None), or_(_open(), col(Case.created_at) >= w.chart_from))
+        .group_by(col(Case.cluster_id))
         .having(func.count() >= 2)
         .order_by(func.count().desc(), col(Case.cluster_id))
         .limit(CLUSTERS_SHOWN)
@@ -135,7 +143,7 @@ async def cluster_details(session: AsyncSession, ids: list[int]) -> dict[str, li
         select(Case.cluster_id, CaseEntity.kind, CaseEntity.value, shared.label("n"))
         .join(Case, col(Case.id) == CaseEntity.case_id)
         .where(col(Case.cluster_id).in_(ids))
-        .group_by(Case.cluster_id, CaseEntity.kind, CaseEntity.value)
+        .group_by(col(Case.cluster_id), CaseEntity.kind, CaseEntity.value)
         .having(shared >= 2)
         .order_by(shared.desc())
     )

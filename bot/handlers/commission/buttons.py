@@ -75,11 +75,11 @@ async def on_take(
     number = allowed.case.number
     await session.commit()
     await callback.answer(w["taken"].format(number=number, who=callback.from_user.full_name))
-    assert callback.message is not None
+    assert callback.message is not None and callback.bot is not None
     keyboard = card_keyboard(callback_data.case_id, allowed.commission.language)
     await edit_card(
         callback.bot, callback.message.chat.id, callback.message.message_id, card, keyboard
-    )  # type: ignore[arg-type]
+    )
 
 
 @router.callback_query(CaseAction.filter(F.action.in_({"resolve", "not_ours", "back"})))
@@ -102,10 +102,10 @@ async def on_menu(
         markup = card_keyboard(case_id, language)
     await session.commit()
     await callback.answer()
-    assert callback.message is not None
+    assert callback.message is not None and callback.bot is not None
     await edit_card(
         callback.bot, callback.message.chat.id, callback.message.message_id, None, markup
-    )  # type: ignore[arg-type]
+    )
 
 
 @router.callback_query(CaseAction.filter(F.action == "resolve_as"))
@@ -130,10 +130,10 @@ async def on_resolve(
             number=number, resolution=resolution, who=callback.from_user.full_name
         )
     )
-    assert callback.message is not None
+    assert callback.message is not None and callback.bot is not None
     await edit_card(
         callback.bot, callback.message.chat.id, callback.message.message_id, card, None
-    )  # type: ignore[arg-type]
+    )
 
 
 async def _prompt(
