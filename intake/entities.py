@@ -12,15 +12,26 @@ _IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _EMAIL = re.compile(
     r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+(?![\w-])", re.UNICODE
 )
-# Organisation names in «…» (or "…", “…”) after a legal-form or party-cell abbreviation.
+# Organisation names in «…» (or "…", “…”) next to a legal-form or party-cell abbreviation:
+# Russian puts the form first (ТОО «Береке»), Kazakh usually after («Береке» ЖШС).
 _ORG_FORMS = (
-    "ППО|ПППО|ТОО|АО|ОАО|ЗАО|ОО|ОЮЛ|ИП|ГУ|КГУ|РГУ|ГККП|КГП|РГП|БПҰ|ЖШС|АҚ|ҚБ|ЖК|ММ|КММ|МКҚК|ШЖҚ"
+    "ППО|ПППО|ТОО|АО|ОАО|ЗАО|ОО|ОЮЛ|ИП|ГУ|КГУ|РГУ|ГККП|КГП|РГП|"
+    "БПҰ|ЖШС|АҚ|ҚБ|ЖК|ММ|КММ|МКҚК|ШЖҚ|LLP|JSC"
 )
-_ORG = re.compile(
-    rf"(?<![\w])({_ORG_FORMS})\s*[«\"“„]\s*([^»\"”“\n]{{2,120}}?)\s*[»\"”“]",
-    re.UNICODE,
-)
-_ORG_KIND = {"ЖШС": "ТОО", "АҚ": "АО", "БПҰ": "ППО", "ҚБ": "ОО", "ЖК": "ИП", "ПППО": "ППО"}
+_QUOTED_NAME = r"[«\"“„]\s*([^»\"”“\n]{2,120}?)\s*[»\"”“]"
+_ORG = re.compile(rf"(?<!\w)({_ORG_FORMS})\s*{_QUOTED_NAME}")
+_ORG_AFTER = re.compile(rf"{_QUOTED_NAME}\s*({_ORG_FORMS})(?!\w)")
+# The Kazakh and English forms of the same legal form, for linking cases.
+_ORG_KIND = {
+    "ЖШС": "ТОО",
+    "LLP": "ТОО",
+    "АҚ": "АО",
+    "JSC": "АО",
+    "БПҰ": "ППО",
+    "ПППО": "ППО",
+    "ҚБ": "ОО",
+    "ЖК": "ИП",
+}
 
 _IIN_WEIGHTS_1 = tuple(range(1, 12))
 _IIN_WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
@@ -83,6 +94,16 @@ def organisation_key(name: str) -> str:
     return f"{_ORG_KIND.get(form, form)} {rest}".casefold()
 
 
+def _organisations(text: str) -> list[str]:
+    """Organisations as "FORM «Name»" in the order they appear, either word order."""
+    found = [(m.start(), m.group(1), m.group(2)) for m in _ORG.finditer(text)]
+    taken = [range(m.start(), m.end()) for m in _ORG.finditer(text)]
+    for m in _ORG_AFTER.finditer(text):
+        if not any(m.start() in span for span in taken):
+            found.append((m.start(), m.group(2), m.group(1)))
+    return [f"{form} «{' '.join(name.split())}»" for _, form, name in sorted(found)]
+
+
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
@@ -99,7 +120,7 @@ def extract_entities(text: str) -> Entities:
         ]
     iins = [m.group() for m in _IIN.finditer(text) if iin_is_valid(m.group())]
     emails = [m.group().lower() for m in _EMAIL.finditer(text)]
-    orgs = [f"{m.group(1)} «{' '.join(m.group(2).split())}»" for m in _ORG.finditer(text)]
+    orgs = _organisations(text)
     # A 12-digit IIN also parses as a phone-like digit run; drop phones that are IIN digits.
     iin_set = set(iins)
     phones = [p for p in phones if p.lstrip("+")[-12:] not in iin_set]

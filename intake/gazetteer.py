@@ -68,7 +68,9 @@ _STREETS = (
 STREET_KEYS = frozenset(fold(w) for w in _STREETS.split())
 # Bare names that are far more often a person (a poet, a street) than the place: they count
 # only as part of a longer name ("Абай облысы", "город Абай", "Жамбылский район").
-PERSON_NAMES = frozenset(fold(w) for w in ("Абай", "Жамбыл", "Джамбул"))
+PERSON_NAMES = frozenset(
+    fold(w) for w in ("Абай", "Жамбыл", "Шевченко", "Черняев", "Кенесары", "Ермак", "Верный")
+)
 
 
 _PREPOSITIONS = frozenset({"в", "во", "на", "из", "in"})

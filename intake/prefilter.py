@@ -8,14 +8,17 @@ one of their prefixes is in the text. A pattern without a usable prefix always r
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any
 
+_c: Any
+_sre: Any
 try:  # the regex parser is internal to `re`; without it every pattern simply always runs
-    from re import _constants as _c
-    from re import _parser as _sre
+    _c = importlib.import_module("re._constants")
+    _sre = importlib.import_module("re._parser")
 except ImportError:  # pragma: no cover
-    _sre = None
+    _c = _sre = None
 
 MIN_PREFIX = 2
 MAX_PREFIXES = 64

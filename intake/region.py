@@ -37,6 +37,8 @@ MAX_CHARS = 50_000
 
 _GENERIC_TAGS = frozenset(GENERIC_KEYS.values())
 _STREET_GAP = re.compile(r"\s*\.?\s*")  # "ул. Абая", "ул.Абая", "Абай көшесі"
+_NAME_GAP = re.compile(r"[ \t\u00a0]+")
+_ABBREVIATION_GAP = re.compile(r"\.\s*")
 _SENTENCE_END = re.compile(r"[.!?;\n]")
 _QUOTED = re.compile(r"«[^»\n]{0,200}»|\"[^\"\n]{0,200}\"|“[^”\n]{0,200}[”“]")
 _RESIDENCE_BEFORE = frozenset(fold(w) for w in ("жить", "проживать", "родом", "live", "lives"))
@@ -92,6 +94,21 @@ class _Text:
     text: str
     tokens: list[re.Match[str]]
     keys: list[TokenKeys]
+    joins: list[bool] = field(default_factory=list)  # may token k and k+1 be one name?
+
+    def __post_init__(self) -> None:
+        # Words of one name are separated by spaces only, or by a period after an
+        # abbreviation ("г. Астана", "им. Казыбек би"); "Астана, район Байконур" is two names.
+        self.joins = [
+            bool(
+                _NAME_GAP.fullmatch(self.gap(k, k + 1))
+                or (
+                    len(self.tokens[k].group()) <= 4
+                    and _ABBREVIATION_GAP.fullmatch(self.gap(k, k + 1))
+                )
+            )
+            for k in range(len(self.tokens) - 1)
+        ]
 
     def gap(self, left: int, right: int) -> str:
         """The characters between token `left` and token `right`."""
@@ -134,7 +151,7 @@ def _hits_at(gaz: Gazetteer, doc: _Text, i: int) -> dict[tuple[int, bool, bool],
         for key in doc.keys[i + offset].keys:
             for entry in gaz.by_anchor.get((offset, key), ()):
                 n = len(entry.tokens)
-                if i + n > len(doc.keys):
+                if i + n > len(doc.keys) or not all(doc.joins[i : i + n - 1]):
                     continue
                 if all(doc.keys[i + j].keys & token for j, token in enumerate(entry.tokens)):
                     hits[(n, entry.core, entry.typed)].extend(entry.places)
