@@ -63,7 +63,9 @@ _KK_SUFFIXES = sorted({fold(s) for s in _KK_ENDINGS.split()}, key=len, reverse=T
 # Words that mark the next or previous name as a street or a person's name, not a place.
 _STREETS = (
     "улица ул проспект пр пр-т просп переулок пер бульвар б-р мкр микрорайон шоссе "
-    "площадь пл проезд тупик набережная имени им көше даңғыл street st avenue ave"
+    "площадь пл проезд тупик набережная имени им көше даңғыл street st avenue ave "
+    # rivers, lakes, seas and mountains share names with places: "озеро Балхаш", "Арал теңізі"
+    "река озеро море горы өзен көл теңіз тау river lake sea"
 )
 STREET_KEYS = frozenset(fold(w) for w in _STREETS.split())
 # Bare names that are far more often a person (a poet, a street) than the place: they count
@@ -74,6 +76,12 @@ PERSON_NAMES = frozenset(
 
 
 _PREPOSITIONS = frozenset({"в", "во", "на", "из", "in"})
+
+
+# Place names that are also ordinary Kazakh words (жақсы "good", есік "door", алға "forward",
+# темір "iron", талас "dispute"…): alone they count only when capitalised mid-sentence.
+_COMMON = "жақсы шет май алға есік темір шар жем арал талас ұлан іле ойыл тобыл алтай қарасу самар"
+COMMON_WORDS = frozenset(fold(w) for w in _COMMON.split())
 
 
 def tokenize(text: str) -> list[re.Match[str]]:

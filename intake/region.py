@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from intake.gazetteer import (
+    COMMON_WORDS,
     GENERIC_KEYS,
     PERSON_NAMES,
     Gazetteer,
@@ -126,6 +127,10 @@ def _is_street(doc: _Text, start: int, end: int) -> bool:
     return end < len(doc.tokens) and doc.keys[end].street and doc.gap(end - 1, end).strip() == ""
 
 
+def _sentence_start(doc: _Text, k: int) -> bool:
+    return k == 0 or bool(_SENTENCE_END.search(doc.gap(k - 1, k)))
+
+
 def _plausible(doc: _Text, start: int, length: int, typed: bool) -> bool:
     """Reject hits that are likely a street, a person or an ordinary word."""
     if not typed and _is_street(doc, start, start + length):
@@ -136,6 +141,8 @@ def _plausible(doc: _Text, start: int, length: int, typed: bool) -> bool:
     keys = doc.keys[start]
     if keys.keys & PERSON_NAMES:
         return False
+    if keys.keys & COMMON_WORDS and not typed:
+        return word[:1].isupper() and not _sentence_start(doc, start)
     if word[:1].isupper():
         return True
     # Lower case: a long, non-dictionary word, not reached by stripping a short stem off.

@@ -164,6 +164,27 @@ def test_it_answers_null_when_no_place_is_named(text: str) -> None:
     assert region(text) is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Алға қарай жүре берейік, бәрі жақсы болады.",  # "forward", "good"
+        "Темір жол вокзалында кездестік.",  # "iron" (railway), not the town Темир
+        "Арал теңізі туралы айтты.",  # the Aral Sea
+        "летом отдыхали на озере Балхаш",
+    ],
+)
+def test_it_does_not_take_ordinary_words_or_waters_for_places(text: str) -> None:
+    assert region(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("Жақсы ауданында жиналыс өтті.", "AKM"), ("В Темире собрание.", "AKT")],
+)
+def test_it_still_places_such_words_named_as_places(text: str, code: str) -> None:
+    assert region(text) == code
+
+
 def test_it_answers_null_when_two_regions_are_named_about_equally() -> None:
     assert region("В Павлодаре и в Костанае одинаково нарушают устав") is None
 
