@@ -15,7 +15,6 @@ from bot.i18n import LANGUAGES, N_, create_i18n, text_for
 from bot.ledger import LedgerMiddleware, UpdateLedger
 from bot.middlewares.access import AccessMiddleware, BanList, Throttle
 from bot.middlewares.profile import ProfileMiddleware
-from bot.middlewares.session import SessionMiddleware
 from bot.profiles import Profiles
 from bot.storage import SqlStorage
 from intake.cases import IntakeContext
@@ -59,7 +58,6 @@ def create_dispatcher(
     dp.update.outer_middleware(LedgerMiddleware(ledger))
     dp.update.outer_middleware(ProfileMiddleware(create_i18n(), profiles))
     dp.update.outer_middleware(AccessMiddleware(BanList(sessions), throttle or Throttle()))
-    dp.update.outer_middleware(SessionMiddleware(sessions))
     dp.include_routers(*routers())
     dp.workflow_data.update(
         settings=settings,

@@ -11,13 +11,13 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import keyboards, texts
 from bot.draft import Draft, save_draft
 from bot.keyboards import Nav
 from bot.states import STEP_STATES
 from intake.attachments import relative_path_for
+from models.db import SessionFactory
 from models.tables import Attachment
 
 log = logging.getLogger(__name__)
@@ -70,18 +70,16 @@ async def close_question(callback: CallbackQuery, choice: str, *, answer: bool =
 
 
 async def discard(
-    state: FSMContext, draft: Draft | None, session: AsyncSession, root: Path
+    state: FSMContext, draft: Draft | None, sessions: SessionFactory, root: Path
 ) -> None:
     """Forget the draft and delete its evidence files that no case refers to."""
     await state.clear()
     if draft is None or not draft.evidence:
         return
     hashes = [item.sha256 for item in draft.evidence]
-    used = set(
-        (
-            await session.exec(select(Attachment.sha256).where(col(Attachment.sha256).in_(hashes)))
-        ).all()
-    )
+    async with sessions() as session:
+        query = select(Attachment.sha256).where(col(Attachment.sha256).in_(hashes))
+        used = set((await session.exec(query)).all())
     orphans = [root / relative_path_for(sha) for sha in hashes if sha not in used]
     await asyncio.to_thread(_unlink, orphans)
 

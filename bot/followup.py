@@ -13,11 +13,70 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.texts import due_text
+from intake.cases import IntakeContext, append_to_case
+from intake.raw import RawReport
 from intake.receipts import hash_code
-from models.tables import Case, CaseStatus, Commission, Direction, Message, Receipt
+from models.db import SessionFactory
+from models.tables import (
+    Case,
+    CaseStatus,
+    Channel,
+    Commission,
+    Direction,
+    Message,
+    Receipt,
+    Reporter,
+)
 
 SHOWN_ANSWERS = 5
 ANSWER_PREVIEW = 1500
+
+
+async def lookup(
+    sessions: SessionFactory, code: str, language: str, zone: ZoneInfo
+) -> tuple[Case, str] | None:
+    """The case a receipt code opens and its status text, or None."""
+    async with sessions() as session:
+        case = await find_case(session, code)
+        if case is None:
+            return None
+        return case, await status_text(session, case, language, zone)
+
+
+async def case_of(
+    sessions: SessionFactory, case_id: int | None, chat_id: int | None = None
+) -> Case | None:
+    """A case by id; with `chat_id`, only when that chat sent it."""
+    if not case_id:
+        return None
+    async with sessions() as session:
+        case = await session.get(Case, case_id)
+        if case is None or chat_id is None:
+            return case
+        reporter = await session.get(Reporter, case.reporter_id) if case.reporter_id else None
+    mine = (
+        reporter is not None
+        and reporter.channel == Channel.telegram
+        and reporter.address == str(chat_id)
+    )
+    return case if mine else None
+
+
+async def add_information(
+    sessions: SessionFactory, case_id: int, raw: RawReport, ctx: IntakeContext
+) -> Case | None:
+    """Append to an open case once per update (`raw.external_id`); None when it is closed."""
+    async with sessions() as session:
+        case = await session.get(Case, case_id)
+        if case is None or not is_open(case):
+            return None
+        seen = await session.exec(
+            select(Message.id).where(col(Message.external_id) == raw.external_id)
+        )
+        if seen.first() is None:
+            await append_to_case(session, case, raw, ctx)
+            await session.commit()
+        return case
 
 
 async def find_case(session: AsyncSession, code: str) -> Case | None:

@@ -9,7 +9,6 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import keyboards
 from bot.draft import MIN_TEXT, Draft, load_draft, save_draft
@@ -21,6 +20,7 @@ from bot.states import Report
 from intake.cases import IntakeContext
 from intake.category import CATEGORIES, label
 from intake.region import detect_region
+from models.db import SessionFactory
 
 router = Router(name=__name__)
 
@@ -55,11 +55,11 @@ async def cancel_confirmed(
     callback: CallbackQuery,
     bot: Bot,
     state: FSMContext,
-    session: AsyncSession,
+    sessions: SessionFactory,
     intake_ctx: IntakeContext,
 ) -> None:
     await close_question(callback, _("Discarded"))
-    await discard(state, await load_draft(state), session, Path(intake_ctx.attachments_dir))
+    await discard(state, await load_draft(state), sessions, Path(intake_ctx.attachments_dir))
     await show_menu(bot, callback.from_user.id, state, _("The report was discarded."))
 
 

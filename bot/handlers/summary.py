@@ -10,7 +10,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import keyboards, texts
 from bot.draft import STEPS, load_draft
@@ -19,6 +18,7 @@ from bot.keyboards import Nav, Pick
 from bot.states import Report
 from bot.submit import Submitted, submit
 from intake.cases import IntakeContext
+from models.db import SessionFactory
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ async def send(
     bot: Bot,
     state: FSMContext,
     language: str,
-    session: AsyncSession,
+    sessions: SessionFactory,
     intake_ctx: IntakeContext,
 ) -> None:
     draft = await load_draft(state)
@@ -38,7 +38,9 @@ async def send(
         await callback.answer(_("This report has already been sent."))
         return
     await callback.answer(_("Sending…"))
-    result = await submit(session, draft, callback.from_user.id, language, intake_ctx)
+    # The session is closed before the FSM writes: on SQLite each transaction holds the lock.
+    async with sessions() as session:
+        result = await submit(session, draft, callback.from_user.id, language, intake_ctx)
     # Until the confirmation is delivered the code waits in the dialogue data (a failed send is
     # retried from the update ledger); it is dropped as soon as the citizen has it.
     await state.set_state(None)
