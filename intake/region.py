@@ -5,45 +5,21 @@ other places the text names; when nothing settles them, or two regions are named
 the answer is `None` (central triage) rather than a guess. A name right after or before a street
 word (ул. Абая, Сәтбаев көшесі) is a street; a bare "Абай" or "Жамбыл" is a person; a place the
 writer only lives in ("я живу в Алматы, но…", "Алматыда тұрамын") or that sits inside an
-organisation's quoted name counts for less than the place the report is about.
+organisation's quoted name counts for less than the place the report is about
+(`intake.region_context`).
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from intake.gazetteer import (
-    COMMON_WORDS,
-    GENERIC_KEYS,
-    PERSON_NAMES,
-    Gazetteer,
-    Place,
-    TokenKeys,
-    is_common_word,
-    lemmas,
-    load,
-    token_keys,
-    tokenize,
-)
-from intake.translit import fold
+from intake.gazetteer import Gazetteer, Place, load, token_keys, tokenize
+from intake.region_context import TextView, context_factor, plausible
 
 CORE_WEIGHT = 0.8
-RESIDENCE_WEIGHT = 0.25  # "я живу в Алматы, но в Таразе…": the writer's home is not the case
-QUOTED_WEIGHT = 0.5  # a place inside «…» names an organisation more than a location
-SHORT_NAME = 4  # names this short count only when capitalised (Шу, Чу)
 LEAD_RATIO = 2.0  # the winning region needs this much more weight than the runner-up
 MAX_CHARS = 50_000
-
-_GENERIC_TAGS = frozenset(GENERIC_KEYS.values())
-_STREET_GAP = re.compile(r"\s*\.?\s*")  # "ул. Абая", "ул.Абая", "Абай көшесі"
-_NAME_GAP = re.compile(r"[ \t\u00a0]+")
-_ABBREVIATION_GAP = re.compile(r"\.\s*")
-_SENTENCE_END = re.compile(r"[.!?;\n]")
-_QUOTED = re.compile(r"«[^»\n]{0,200}»|\"[^\"\n]{0,200}\"|“[^”\n]{0,200}[”“]")
-_RESIDENCE_BEFORE = frozenset(fold(w) for w in ("жить", "проживать", "родом", "live", "lives"))
-_RESIDENCE_AFTER = ("турамин", "турамиз", "туратин")
 
 
 @dataclass(slots=True)
@@ -90,68 +66,7 @@ class _Match:
         return base * (CORE_WEIGHT if self.core else 1.0) * self.factor
 
 
-@dataclass(slots=True)
-class _Text:
-    text: str
-    tokens: list[re.Match[str]]
-    keys: list[TokenKeys]
-    joins: list[bool] = field(default_factory=list)  # may token k and k+1 be one name?
-
-    def __post_init__(self) -> None:
-        # Words of one name are separated by spaces only, or by a period after an
-        # abbreviation ("г. Астана", "им. Казыбек би"); "Астана, район Байконур" is two names.
-        self.joins = [
-            bool(
-                _NAME_GAP.fullmatch(self.gap(k, k + 1))
-                or (
-                    len(self.tokens[k].group()) <= 4
-                    and _ABBREVIATION_GAP.fullmatch(self.gap(k, k + 1))
-                )
-            )
-            for k in range(len(self.tokens) - 1)
-        ]
-
-    def gap(self, left: int, right: int) -> str:
-        """The characters between token `left` and token `right`."""
-        return self.text[self.tokens[left].end() : self.tokens[right].start()]
-
-
-def _is_street(doc: _Text, start: int, end: int) -> bool:
-    """A name right after a street word ("ул. Абая") or right before one ("Абай көшесі")."""
-    if (
-        start > 0
-        and doc.keys[start - 1].street
-        and _STREET_GAP.fullmatch(doc.gap(start - 1, start))
-    ):
-        return True
-    return end < len(doc.tokens) and doc.keys[end].street and doc.gap(end - 1, end).strip() == ""
-
-
-def _sentence_start(doc: _Text, k: int) -> bool:
-    return k == 0 or bool(_SENTENCE_END.search(doc.gap(k - 1, k)))
-
-
-def _plausible(doc: _Text, start: int, length: int, typed: bool) -> bool:
-    """Reject hits that are likely a street, a person or an ordinary word."""
-    if not typed and _is_street(doc, start, start + length):
-        return False
-    if length > 1:
-        return True
-    word = doc.tokens[start].group()
-    keys = doc.keys[start]
-    if keys.keys & PERSON_NAMES:
-        return False
-    if keys.keys & COMMON_WORDS and not typed:
-        return word[:1].isupper() and not _sentence_start(doc, start)
-    if word[:1].isupper():
-        return True
-    # Lower case: a long, non-dictionary word, not reached by stripping a short stem off.
-    if len(word) <= SHORT_NAME or is_common_word(word):
-        return False
-    return bool(keys.exact - _GENERIC_TAGS) or min(map(len, keys.keys)) > SHORT_NAME
-
-
-def _hits_at(gaz: Gazetteer, doc: _Text, i: int) -> dict[tuple[int, bool, bool], list[Place]]:
+def _hits_at(gaz: Gazetteer, doc: TextView, i: int) -> dict[tuple[int, bool, bool], list[Place]]:
     """Every name starting at token i, keyed by (length, is a core, has a generic word)."""
     hits: dict[tuple[int, bool, bool], list[Place]] = defaultdict(list)
     for offset in range(min(gaz.max_anchor, len(doc.keys) - 1 - i) + 1):
@@ -165,7 +80,7 @@ def _hits_at(gaz: Gazetteer, doc: _Text, i: int) -> dict[tuple[int, bool, bool],
     return hits
 
 
-def _find_matches(gaz: Gazetteer, doc: _Text) -> list[_Match]:
+def _find_matches(gaz: Gazetteer, doc: TextView) -> list[_Match]:
     found: list[_Match] = []
     # Only tokens near one that could be part of a name are worth looking at.
     near = [bool(k.keys) for k in doc.keys] + [False] * (gaz.max_anchor + 1)
@@ -177,7 +92,7 @@ def _find_matches(gaz: Gazetteer, doc: _Text) -> list[_Match]:
         hits = _hits_at(gaz, doc, i)
         # Longest name wins; at equal length a full name beats a bare core.
         best = sorted(hits, key=lambda k: (k[0], not k[1], k[2]), reverse=True)
-        chosen = next((k for k in best if _plausible(doc, i, k[0], k[2])), None)
+        chosen = next((k for k in best if plausible(doc, i, k[0], k[2])), None)
         if chosen is None:
             i += 1
             continue
@@ -187,33 +102,9 @@ def _find_matches(gaz: Gazetteer, doc: _Text) -> list[_Match]:
     return found
 
 
-def _is_residence(doc: _Text, match: _Match) -> bool:
-    """The place is where the writer lives: "живу в X", "я из X", "X-да тұрамын"."""
-    start, end = match.start_token, match.start_token + match.length
-    for j in range(start - 1, max(-1, start - 4), -1):
-        if _SENTENCE_END.search(doc.gap(j, j + 1)):
-            break
-        word = doc.tokens[j].group()
-        if fold(word) in _RESIDENCE_BEFORE or lemmas(word) & _RESIDENCE_BEFORE:
-            return True
-        if word.lower() == "из" and j > 0 and doc.tokens[j - 1].group().lower() == "я":
-            return True
-    for j in range(end, min(len(doc.tokens), end + 2)):
-        if _SENTENCE_END.search(doc.gap(j - 1, j)):
-            break
-        if fold(doc.tokens[j].group()).startswith(_RESIDENCE_AFTER):
-            return True
-    return False
-
-
-def _weigh(doc: _Text, matches: list[_Match]) -> None:
-    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(doc.text)]
+def _weigh(doc: TextView, matches: list[_Match]) -> None:
     for match in matches:
-        start = doc.tokens[match.start_token].start()
-        if any(a < start < b for a, b in quoted):
-            match.factor *= QUOTED_WEIGHT
-        if _is_residence(doc, match):
-            match.factor *= RESIDENCE_WEIGHT
+        match.factor *= context_factor(doc, match.start_token, match.start_token + match.length)
 
 
 def _score(matches: list[_Match]) -> tuple[dict[str, float], list[_Match]]:
@@ -249,7 +140,7 @@ def _district(settled: list[_Match], region: str) -> str | None:
     return max(specific, key=lambda pw: pw[1])[0].name_ru
 
 
-def _spans(doc: _Text, matches: list[_Match]) -> list[Span]:
+def _spans(doc: TextView, matches: list[_Match]) -> list[Span]:
     spans = []
     for m in matches:
         start = doc.tokens[m.start_token].start()
@@ -263,7 +154,7 @@ def detect_region(text: str, gaz: Gazetteer | None = None) -> RegionResult:
     gaz = gaz or load()
     text = text[:MAX_CHARS]
     tokens = tokenize(text)
-    doc = _Text(text, tokens, [token_keys(gaz, t.group()) for t in tokens])
+    doc = TextView(text, tokens, [token_keys(gaz, t.group()) for t in tokens])
     matches = _find_matches(gaz, doc)
     _weigh(doc, matches)
     spans = _spans(doc, matches)
