@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 
 MIN_TEXT = 30  # characters: about one sentence
 MAX_TEXT = 20_000
@@ -90,5 +91,14 @@ async def load_draft(state: FSMContext) -> Draft | None:
     return Draft.from_dict(raw) if raw else None
 
 
-async def save_draft(state: FSMContext, draft: Draft) -> None:
+async def save_draft(state: FSMContext, draft: Draft, step: State | None = None) -> None:
+    """Keep the draft, and move to `step` when given, in one write where the storage can."""
+    if step is None:
+        await state.update_data(draft=draft.as_dict())
+        return
+    update_record = getattr(state.storage, "update_record", None)
+    if update_record is not None:
+        await update_record(state.key, step, {"draft": draft.as_dict()})
+        return
+    await state.set_state(step)
     await state.update_data(draft=draft.as_dict())

@@ -40,12 +40,15 @@ def prompt(step: str, draft: Draft, language: str) -> tuple[str, InlineKeyboardM
 async def proceed(
     bot: Bot, chat_id: int, state: FSMContext, draft: Draft, language: str, *, intro: str = ""
 ) -> None:
-    """Save the draft and ask for the first step it still misses (the summary at the end)."""
+    """Ask for the first step the draft still misses (the summary at the end), then save it.
+
+    Saving last makes a replay from the ledger idempotent: when the question could not be sent
+    the dialogue has not moved, and handling the update again asks it again.
+    """
     step = draft.next_step()
-    await save_draft(state, draft)
-    await state.set_state(STEP_STATES[step])
     text, markup = prompt(step, draft, language)
     await bot.send_message(chat_id, f"{intro}\n\n{text}" if intro else text, reply_markup=markup)
+    await save_draft(state, draft, STEP_STATES[step])
 
 
 async def close_question(callback: CallbackQuery, choice: str, *, answer: bool = True) -> None:

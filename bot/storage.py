@@ -105,6 +105,16 @@ class SqlStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         return copy.deepcopy((await self._load(key))[1].data)
 
+    async def update_record(
+        self, key: StorageKey, state: StateType, data: Mapping[str, Any]
+    ) -> None:
+        """Set the state and merge `data` in one write (a dialogue step saves both)."""
+        name, record = await self._load(key)
+        value = state.state if isinstance(state, State) else state
+        merged = dict(record.data)
+        merged.update(json.loads(json.dumps(dict(data))))
+        await self._save(name, _Record(value, merged))
+
     async def close(self) -> None:
         if self._own_writer:
             await self.writer.close()

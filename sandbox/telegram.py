@@ -30,6 +30,8 @@ Reading what the bot sent: `chat.sent` (messages now, edits applied, as `SentMes
 Faults: `emu.inject("sendMessage", status=429, retry_after=1, times=3, chat_id=None)` makes the
 next calls of a method ("*" for any but getUpdates) fail — 429 with `retry_after`, 5xx, 403,
 400 — `emu.block(chat_id)` answers 403 "bot was blocked by the user" for that chat.
+`emu.hold("sendMessage")` keeps such calls unanswered until `emu.release("sendMessage")`
+(`emu.held(method)` counts the waiting ones) — a hung API, or the moment to crash a bot in.
 `emu.redeliver(update_id)` delivers an update again (same id); `emu.calls` logs every call as
 `Call(method, params, status)`; `emu.count(method, chat_id=None)` counts successful ones.
 
@@ -159,6 +161,8 @@ class TelegramEmulator:
         self._callbacks: dict[str, int] = {}
         self._changed = asyncio.Condition()
         self._poll = _Poll()
+        self._held: dict[str, asyncio.Event] = {}
+        self._waiting: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -285,6 +289,20 @@ class TelegramEmulator:
             retry_after = None
         self.faults.append(Fault(method, status, text, retry_after, times, chat_id))
 
+    def hold(self, method: str) -> None:
+        """Keep calls of `method` waiting, unanswered, until `release(method)` (a hung API, or
+        a moment to crash the bot in)."""
+        self._held[method.lower()] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        event = self._held.pop(method.lower(), None)
+        if event is not None:
+            event.set()
+
+    def held(self, method: str) -> int:
+        """How many calls of `method` are waiting now."""
+        return self._waiting.get(method.lower(), 0)
+
     def block(self, chat_id: int) -> None:
         self.blocked.add(chat_id)
 
@@ -349,13 +367,17 @@ class TelegramEmulator:
 
     async def push_member_status(self, sender: UserDriver, status: str) -> int:
         old, new = ("member", "kicked") if status == "kicked" else ("kicked", "member")
+
+        def member(state: str) -> dict[str, Any]:
+            body = {"status": state, "user": self.bot_user}
+            return body | {"until_date": 0} if state == "kicked" else body
+
         change = {
             "chat": sender.chat.chat,
             "from": sender.user,
             "date": self.now(),
-            "old_chat_member": {"status": old, "user": self.bot_user},
-            "new_chat_member": {"status": new, "user": self.bot_user}
-            | ({"until_date": 0} if new == "kicked" else {}),
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
         }
         return await self.push_update({"my_chat_member": change})
 
@@ -414,6 +436,14 @@ class TelegramEmulator:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         params = await self._params(request)
+        gate = self._held.get(method.lower())
+        if gate is not None:
+            self._waiting[method.lower()] = self._waiting.get(method.lower(), 0) + 1
+            await self.notify()
+            try:
+                await gate.wait()
+            finally:
+                self._waiting[method.lower()] -= 1
         handler = METHODS.get(method.lower())
         fault = self._take_fault(method, params)
         if fault is not None:

@@ -12,6 +12,7 @@ polling the emulator over HTTP. Test modules bind the fixtures they use by assig
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -86,6 +87,17 @@ class BotHarness:
             await self.bot.session.close()
             self.bot = None
 
+    async def crash(self) -> None:
+        """Die like a killed process: no draining, updates in hand abandoned mid-handler."""
+        assert self.dp is not None and self._task is not None and self.bot is not None
+        in_hand = list(self.dp._handle_update_tasks)
+        for task in [self._task, *in_hand]:
+            task.cancel()
+        await asyncio.gather(self._task, *in_hand, return_exceptions=True)
+        await self.dp["writer"].close()
+        await self.bot.session.close()
+        self._task, self.bot = None, None
+
     async def restart(self) -> None:
         await self.stop()
         await self.start()
@@ -119,9 +131,10 @@ async def tg_store(
     await engine.dispose()
 
 
-@pytest.fixture
-async def tg(tg_store: tuple[str, SessionFactory], tmp_path: Path) -> AsyncIterator[BotHarness]:
-    url, sessions = tg_store
+@contextlib.asynccontextmanager
+async def running_bot(
+    url: str, sessions: SessionFactory, tmp_path: Path
+) -> AsyncIterator[BotHarness]:
     async with TelegramEmulator() as emu:
         settings = load_settings(
             DATABASE_URL=url,
@@ -135,6 +148,23 @@ async def tg(tg_store: tuple[str, SessionFactory], tmp_path: Path) -> AsyncItera
             yield harness
         finally:
             await harness.stop()
+
+
+@pytest.fixture
+async def tg(tg_store: tuple[str, SessionFactory], tmp_path: Path) -> AsyncIterator[BotHarness]:
+    """The bot on a SQLite store."""
+    url, sessions = tg_store
+    async with running_bot(url, sessions, tmp_path) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def tg_db(
+    database_url: str, sessions: SessionFactory, tmp_path: Path
+) -> AsyncIterator[BotHarness]:
+    """The bot on SQLite and on PostgreSQL (when one is reachable)."""
+    async with running_bot(database_url, sessions, tmp_path) as harness:
+        yield harness
 
 
 async def walk_to_summary(

@@ -30,8 +30,8 @@ HAS_FILE = F.photo | F.document | F.video | F.video_note | F.voice | F.audio
 async def text_added(message: Message, state: FSMContext) -> None:
     draft = await load_draft(state) or Draft()
     draft.add_text(message.text or "")
-    await save_draft(state, draft)
     await message.answer(texts.text_saved(draft), reply_markup=keyboards.next_step())
+    await save_draft(state, draft)
 
 
 @router.message(StateFilter(Report), HAS_FILE)
@@ -42,11 +42,10 @@ async def file_added(
     reply = await take_file(message, bot, draft, Path(intake_ctx.attachments_dir))
     if message.caption:
         draft.add_text(message.caption)
+    if reply is not None:  # None: the rest of an album already acknowledged
+        in_text_step = await state.get_state() == Report.text.state
+        await message.answer(reply, reply_markup=keyboards.next_step() if in_text_step else None)
     await save_draft(state, draft)
-    if reply is None:
-        return  # the rest of an album already acknowledged
-    in_text_step = await state.get_state() == Report.text.state
-    await message.answer(reply, reply_markup=keyboards.next_step() if in_text_step else None)
 
 
 async def take_file(message: Message, bot: Bot, draft: Draft, root: Path) -> str | None:

@@ -39,7 +39,6 @@ async def place_typed(message: Message, bot: Bot, state: FSMContext, language: s
         return
     draft.place_pending = typed
     if check.region is not None:
-        await save_draft(state, draft)
         await message.answer(
             _("«{place}» is in {found}, but you chose {chosen}. Which region is right?").format(
                 place=shown,
@@ -48,16 +47,17 @@ async def place_typed(message: Message, bot: Bot, state: FSMContext, language: s
             ),
             reply_markup=keyboards.region_conflict(check.region, chosen, language),
         )
+        await save_draft(state, draft)
         return
     if check.suggestions:
         draft.place_suggestions = check.suggestions
-        await save_draft(state, draft)
         await message.answer(
             _(
                 "I could not find «{place}» among the places of {region}. Did you mean one of these?"
             ).format(place=shown, region=escape(region_name(chosen, language))),
             reply_markup=keyboards.place(check.suggestions, keep=True),
         )
+        await save_draft(state, draft)
         return
     # An organisation or a street is not in the gazetteer, and that is fine.
     draft.place, draft.place_done, draft.place_pending = typed, True, None

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
-from bot.draft import MIN_TEXT, Draft, load_draft, save_draft
+from bot.draft import MIN_TEXT, Draft, load_draft
 from bot.flow import close_question, discard, proceed
 from bot.handlers.start import show_menu
 from bot.keyboards import Nav, Pick
@@ -124,5 +124,4 @@ async def typed_instead_of_pressing(
         intro = _("I have kept your text as the description of what happened.")
     else:
         intro = _("Please choose with the buttons.")
-    await save_draft(state, draft)
     await proceed(bot, message.chat.id, state, draft, language, intro=intro)

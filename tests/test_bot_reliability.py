@@ -1,0 +1,166 @@
+"""Nothing a citizen sent is lost: restarts, crashes, repeated updates, flood control, blocked
+users, the ban list and the flood limit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import bot_fixtures
+from bot_fixtures import BotHarness, walk_to_summary
+from sqlmodel import select
+
+from bot.middlewares.access import Throttle
+from intake.answers import record_commission_answer
+from models.tables import BannedUser, Case, Notification, Reporter
+
+tg = bot_fixtures.tg
+tg_db = bot_fixtures.tg_db
+tg_store = bot_fixtures.tg_store
+
+DESCRIPTION = "Председатель участковой комиссии голосовал за других по их паспортам."
+
+
+async def test_it_resumes_a_report_after_a_restart(tg_db: BotHarness) -> None:
+    user = tg_db.user(4001, "Айдос")
+    await user.say("/report")
+    await user.press(data="p:cat:voting_fraud")
+    await user.chat.next_message()
+    await tg_db.restart()  # a new Bot, Dispatcher and FSM storage on the same store
+    assert "Шаг 3 из 5" in (await user.click("Павлодарская")).text
+    await user.click("Пропустить")
+    await user.say(DESCRIPTION)
+    await user.click("Далее")
+    await tg_db.restart()
+    summary = await user.click("Не оставлять контакт")
+    assert "Голосование" in summary.text or "Фальсификация" in summary.text
+    await user.click("Отправить")
+    [case] = await tg_db.cases()
+    assert (case.region, case.category) == ("PAV", "voting_fraud")
+
+
+async def test_it_handles_a_repeated_update_once(tg: BotHarness) -> None:
+    user = tg.user(4002, "Айдос")
+    update_id = await user.send("/start")
+    await tg.ended(update_id)
+    await tg.emu.redeliver(update_id)
+    row = await tg.ended(update_id, times=2)
+    assert row is not None and (row.status, row.attempts) == ("done", 1)
+    assert tg.emu.count("sendMessage", user.id) == 1
+
+
+async def test_it_handles_again_after_a_restart_an_update_whose_handler_failed(
+    tg: BotHarness,
+) -> None:
+    user = tg.user(4003, "Айдос")
+    tg.emu.inject("sendMessage", status=400, times=2, description="Bad Request: injected")
+    update_id = await user.send(DESCRIPTION + " Это было в Павлодаре.")
+    row = await tg.ended(update_id)
+    assert row is not None and row.status == "failed"
+    await tg.restart()
+    draft = await user.chat.wait_for("составлен черновик")
+    assert draft.text.count("Шаг") == 1
+    row = await tg.ended(update_id)
+    assert row is not None and (row.status, row.attempts) == ("done", 2)
+
+
+async def test_a_crash_in_the_middle_of_an_update_loses_nothing(tg: BotHarness) -> None:
+    user = tg.user(4004, "Айдос")
+    await walk_to_summary(user)
+    tg.emu.hold("answerCallbackQuery")
+    update_id = await user.press(data="n:send")
+    await tg.emu.wait_until(lambda: tg.emu.held("answerCallbackQuery") == 1)
+    await tg.crash()
+    tg.emu.release("answerCallbackQuery")
+    row = await tg.ledger(update_id)
+    assert row is not None and row.status == "received"
+    await tg.start()  # replays the unfinished update
+    done = await user.chat.wait_for("Ваше обращение отправлено")
+    assert "Код квитанции" in done.text
+    assert len(await tg.cases()) == 1
+
+
+async def test_it_rides_out_a_flood_control_storm(tg: BotHarness) -> None:
+    users = [tg.user(4100 + n, f"Гражданин {n}") for n in range(5)]
+    tg.emu.inject("sendMessage", status=429, retry_after=1, times=8)
+    for user in users:
+        user.chat.skip()
+        await user.send(DESCRIPTION + " Павлодар.")
+    replies = await asyncio.gather(*(u.chat.wait_for("составлен черновик") for u in users))
+    assert len(replies) == 5
+    assert tg.emu.served_errors[429] == 8
+    assert all(tg.emu.count("sendMessage", u.id) == 1 for u in users)  # none sent twice
+
+
+async def test_it_remembers_a_citizen_who_blocked_the_bot_and_does_not_retry(
+    tg: BotHarness,
+) -> None:
+    user = tg.user(4005, "Айдос")
+    await walk_to_summary(user)
+    await user.click("Отправить")
+    [case] = await tg.cases()
+    tg.emu.block(user.id)
+    update_id = await user.send("/menu")
+    row = await tg.ended(update_id)
+    assert row is not None and row.status == "blocked"
+    refused = [c for c in tg.emu.calls if c.params.get("chat_id") == user.id and c.status == 403]
+    assert len(refused) == 1  # tried once, not retried
+    async with tg.sessions() as session:
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+        reporter = await session.get(Reporter, stored.reporter_id)
+        assert reporter is not None and reporter.blocked
+        await record_commission_answer(session, stored, "Ответ", actor="tg:1", via="telegram")
+        await session.commit()
+        relays = (
+            await session.exec(select(Notification).where(Notification.kind == "relay"))
+        ).all()
+    assert relays == []  # nothing owed to a chat that cannot receive it
+
+
+async def test_it_follows_blocking_and_unblocking_the_bot(tg: BotHarness) -> None:
+    user = tg.user(4006, "Айдос")
+    await user.say("/start")
+    await tg.ended(await user.block_bot())
+    assert (await tg.dp["profiles"].get(user.id)).blocked  # type: ignore[index]
+    await tg.ended(await user.unblock_bot())
+    assert not (await tg.dp["profiles"].get(user.id)).blocked  # type: ignore[index]
+
+
+async def test_it_asks_a_flooding_user_politely_to_wait(tg: BotHarness) -> None:
+    await tg.stop()
+    tg.throttle = Throttle(rate=0.001, burst=3)
+    await tg.start()
+    user = tg.user(4007, "Айдос")
+    ids = [await user.send("привет") for _ in range(5)]
+    for update_id in ids:
+        await tg.ended(update_id)
+    notices = [m for m in user.chat.sent if "подождите, пожалуйста, минуту" in m.text]
+    assert len(notices) == 1
+    statuses = [(await tg.ledger(i)).status for i in ids]  # type: ignore[union-attr]
+    assert statuses.count("throttled") == 2 and statuses.count("done") == 3
+
+
+async def test_it_ignores_banned_users(tg: BotHarness) -> None:
+    async with tg.sessions() as session:
+        session.add(BannedUser(telegram_user_id=4008, reason="spam"))
+        await session.commit()
+    await tg.restart()
+    user = tg.user(4008, "Спамер")
+    row = await tg.ended(await user.send("/start"))
+    assert row is not None and row.status == "ignored"
+    assert user.chat.sent == []
+
+
+async def test_it_escapes_html_in_names_and_texts(tg: BotHarness) -> None:
+    user = tg.user(4009, "<b>Бос</b> & Ко")
+    hello = await user.say("/start")
+    assert "Здравствуйте, <b>Бос</b> & Ко!" in hello.text
+    await user.click("Русский")
+    text = "Глава <script>alert(1)</script> & «Ко» записал 300 человек на один номер в Шымкенте"
+    place = await user.say(text)
+    assert "Шаг 3 из 5" in place.text
+    await user.click("Пропустить")
+    summary = await user.click("Не оставлять контакт")
+    assert "<script>alert(1)</script> & «Ко»" in summary.text
+    assert tg.emu.served_errors.get(400, 0) == 0
+    assert all(c.status == 200 for c in tg.emu.calls)  # every text parsed as Telegram HTML
