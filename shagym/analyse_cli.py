@@ -10,7 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from intake.analyse import analyse
 
-# A JSON line with 1 MB of Cyrillic escaped as \\uXXXX is ~6 M characters; analysis reads the
+# A JSON line with 1 MB of Cyrillic escaped as \uXXXX is ~6 M characters; analysis reads the
 # first 200,000 characters of the text anyway.
 MAX_LINE_CHARS = 8_000_000
 
