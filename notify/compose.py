@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import email.utils
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,7 +156,3 @@ def compose(loaded: Loaded, cfg: MailConfig) -> Draft:
         related=related,
         files=files,
     )
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

@@ -24,8 +24,8 @@ from models.outbox import enqueue
 from models.tables import Channel, Commission, DigestRun, NotificationKind
 from notify.clock import Clock
 from notify.compose import CHART_CID, MailConfig
-from notify.digest.build import BuiltDigest, build
-from notify.digest.data import collect
+from notify.digest.build import BuiltDigest
+from notify.digest.pipeline import build_many
 from notify.digest.queries import Window
 from shagym.settings import Settings
 
@@ -75,17 +75,11 @@ class DigestScheduler:
             since = dt.datetime.fromisoformat(str(since)).replace(tzinfo=dt.UTC)
         return Window(since=since, until=max(self.clock.now(), start), zone=self.zone)
 
-    async def build_for(
-        self, commission: Commission, window: Window, period: dt.date
-    ) -> BuiltDigest:
-        async with self.sessions() as session:
-            data = await collect(session, commission, window)
-        return build(data, chart_src=f"cid:{CHART_CID}@{self.mail_domain}", period=period)
-
-    async def owe(self, commission: Commission, period: dt.date) -> bool:
-        """Build and owe one digest; False when this period's was already owed."""
-        window = await self.window_for(commission.code, period)
-        digest = await self.build_for(commission, window, period)
+    async def record(
+        self, commission: Commission, period: dt.date, window: Window, digest: BuiltDigest
+    ) -> bool:
+        """Owe one built digest; False when this period's was already owed (by another
+        process, or before a restart)."""
         async with self.sessions() as session:
             values = {"commission_code": commission.code, "period": period}
             values |= {"since": window.since, "until": window.until, "created_at": window.until}
@@ -140,11 +134,21 @@ class DigestScheduler:
             commissions = (
                 await session.exec(select(Commission).order_by(col(Commission.code)))
             ).all()
+        due = [
+            c
+            for c in commissions
+            if c.code not in done and (c.emails or c.telegram_chat_id is not None)
+        ]
+        windows = [await self.window_for(c.code, period) for c in due]
+        digests = await build_many(
+            self.sessions,
+            list(zip(due, windows, strict=True)),
+            chart_src=f"cid:{CHART_CID}@{self.mail_domain}",
+            period=period,
+        )
         owed = []
-        for commission in commissions:
-            if commission.code in done or not (commission.emails or commission.telegram_chat_id):
-                continue
-            if await self.owe(commission, period):
+        for commission, window, digest in zip(due, windows, digests, strict=True):
+            if await self.record(commission, period, window, digest):
                 owed.append(commission.code)
         return owed
 

@@ -42,10 +42,6 @@ _RU = {
     "cancelled": "Отменено.",
     "empty": "Нужен текст. Попробуйте ещё раз ответом на сообщение бота.",
     "central": "Центральная комиссия",
-    "add_info": "➕ Дополнить обращение",
-    "relay_title": "Ответ комиссии по обращению {number}",
-    "ack_title": "Обращение {number} зарегистрировано.",
-    "ack_code": "Код для отслеживания: {code}. Сохраните его.",
 }
 
 _KK = {
@@ -88,21 +84,9 @@ _KK = {
     "cancelled": "Болдырылмады.",
     "empty": "Мәтін қажет. Бот хабарламасына жауап ретінде қайта жазыңыз.",
     "central": "Орталық комиссия",
-    "add_info": "➕ Өтінішті толықтыру",
-    "relay_title": "{number} өтініші бойынша комиссияның жауабы",
-    "ack_title": "{number} өтініші тіркелді.",
-    "ack_code": "Бақылау коды: {code}. Оны сақтаңыз.",
 }
 
-_EN = {
-    **_RU,
-    "add_info": "➕ Add to my report",
-    "relay_title": "The commission's answer on {number}",
-    "ack_title": "Report {number} registered.",
-    "ack_code": "Receipt code: {code}. Keep it.",
-}
-
-WORDS = {"ru": _RU, "kk": _KK, "en": _EN}
+WORDS = {"ru": _RU, "kk": _KK}
 
 
 def words(language: str | None) -> dict[str, str]:
