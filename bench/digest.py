@@ -118,10 +118,10 @@ async def populate(sessions: SessionFactory, count: int) -> None:
     for index, row in enumerate(rows, start=1):
         row["cluster_id"] = cluster_of.get(index)
     async with sessions() as session:
-        for start in range(0, len(rows), 5000):
-            await session.exec(insert(Case).values(rows[start : start + 5000]))  # type: ignore[call-overload]
-        for start in range(0, len(entities), 5000):
-            await session.exec(insert(CaseEntity).values(entities[start : start + 5000]))  # type: ignore[call-overload]
+        connection = await session.connection()
+        for table, values in ((Case, rows), (CaseEntity, entities)):
+            for start in range(0, len(values), 2000):  # executemany, batched by the driver
+                await connection.execute(insert(table), values[start : start + 2000])
         await session.commit()
 
 
