@@ -266,3 +266,25 @@ def clock_zone():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Asia/Almaty")
+
+
+async def test_it_posts_evidence_photos_without_metadata_under_the_card(
+    sessions, intake_ctx, tg_worker, emulator
+):
+    import io
+
+    from PIL import Image
+
+    from intake.raw import RawAttachment
+
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    exif[0x8825] = {1: "N", 2: (43.0, 15.0, 7.0)}
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "navy").save(out, "JPEG", exif=exif.tobytes())
+    photo = RawAttachment(out.getvalue(), "image/jpeg", "IMG_0001.jpg")
+    _, group, card = await _alerted(sessions, intake_ctx, tg_worker, emulator, attachments=[photo])
+    shown = await group.wait_for(lambda m: m.kind == "photo")
+    content = group.messages[shown.message_id].content
+    assert b"SecretCam" not in content and not Image.open(io.BytesIO(content)).getexif()
+    assert "IMG_0001" not in (group.messages[shown.message_id].filename or "")
