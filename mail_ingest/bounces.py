@@ -51,6 +51,11 @@ def our_message_ids(raw: bytes) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.decode("ascii", "replace") for item in found))
 
 
+def _decoded(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+
 def _status_fields(part: Message) -> list[dict[str, str]]:
     payload = part.get_payload()
     blocks: list[dict[str, str]] = []
@@ -59,8 +64,7 @@ def _status_fields(part: Message) -> list[dict[str, str]]:
             if isinstance(block, Message):
                 blocks.append({k.lower(): text_of(v) for k, v in block.items()})
     else:
-        text = part.get_payload(decode=True) or b""
-        fields = _FIELD.findall(text.decode("utf-8", "replace"))
+        fields = _FIELD.findall(_decoded(part))
         blocks.append({k.lower(): v.strip() for k, v in fields})
     return blocks
 
@@ -73,8 +77,7 @@ def _returned_ids(part: Message) -> tuple[str, ...]:
             if isinstance(inner, Message):
                 ids.extend(message_ids(str(inner.get("Message-ID") or "")))
         return tuple(ids)
-    text = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-    return tuple(_HEADER_MESSAGE_ID.findall(text))
+    return tuple(_HEADER_MESSAGE_ID.findall(_decoded(part)))
 
 
 def _from_report(msg: Message) -> Report:

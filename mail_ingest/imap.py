@@ -42,6 +42,8 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     ImapToolsError,
 )
 
+_CLOSE_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, AttributeError)
+
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
@@ -139,7 +141,8 @@ class ImapClient:
         assert self.box is not None
         self.box.folder.set(self.settings.IMAP_FOLDER)
         values = self.client.untagged_responses.get("UIDVALIDITY") or [b"0"]
-        return int(values[-1])
+        value = values[-1]
+        return int(value) if isinstance(value, bytes | str) else 0
 
     def uids(self) -> list[int]:
         """Every message in the folder that is not marked deleted, oldest first."""
@@ -178,9 +181,9 @@ class ImapClient:
         target = self.settings.IMAP_PROCESSED_FOLDER
         _check(self.client.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen)"), "STORE")
         if "MOVE" in self.capabilities:
-            _check(self.client.uid("MOVE", uid_set, encode_folder(target)), "MOVE")
+            _check(self.client.uid("MOVE", uid_set, encode_folder(target)), "MOVE")  # type: ignore[arg-type]
             return
-        _check(self.client.uid("COPY", uid_set, encode_folder(target)), "COPY")
+        _check(self.client.uid("COPY", uid_set, encode_folder(target)), "COPY")  # type: ignore[arg-type]
         _check(self.client.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Deleted)"), "STORE")
         if "UIDPLUS" in self.capabilities:
             _check(self.client.uid("EXPUNGE", uid_set), "UID EXPUNGE")
@@ -204,11 +207,9 @@ class ImapClient:
             return
         try:
             box.logout()
-        except (*CONNECTION_ERRORS, AttributeError):
-            try:
+        except _CLOSE_ERRORS:
+            with contextlib.suppress(*_CLOSE_ERRORS):
                 box.client.shutdown()
-            except (*CONNECTION_ERRORS, AttributeError):
-                pass
 
 
 def _parse_fetch(data: list) -> list[Fetched]:  # type: ignore[type-arg]

@@ -162,15 +162,28 @@ async def _store(session: AsyncSession, row: InboundEmail) -> None:
         raise TransientError(f"stored concurrently by another ingest: {exc.orig}") from exc
 
 
+def brief_error(exc: BaseException) -> str:
+    """A one-line description fit for logs: never the SQL parameters or message content
+    that a database or parser error may carry."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        detail = str(exc.orig).splitlines()[0] if str(exc.orig) else ""
+        return f"{type(exc).__name__}: {detail}"[:200]
+    if isinstance(exc, TransientError | OSError | TimeoutError):
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200]
+    return type(exc).__name__
+
+
 def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
 
 
 async def _quarantine(session: AsyncSession, item: Item, sha: str, exc: BaseException) -> Outcome:
-    log.warning("message quarantined: %s", type(exc).__name__, exc_info=exc)
     row = _row(item, sha, "quarantined", describe_error(exc))
     async with session.begin_nested():
         await _store(session, row)
+    # The reason (which may quote the message) stays in the store; the log names the row.
+    log.warning("inbound #%s quarantined: %s", row.id, type(exc).__name__)
+    log.debug("inbound #%s quarantined", row.id, exc_info=exc)
     return Outcome("quarantined", None, row.reason, row.id, item.source)
 
 
@@ -216,7 +229,7 @@ async def ingest_batch(
             await session.commit()
     except Exception as exc:
         if is_transient(exc):
-            raise TransientError(describe_error(exc)) from exc
+            raise TransientError(brief_error(exc)) from exc
         raise
     return outcomes
 

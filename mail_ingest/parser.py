@@ -19,6 +19,7 @@ from mail_ingest.mime import Body, walk
 from models.outbox import notification_id_from_message_id
 
 CHANNEL = "email"
+MAX_EXTERNAL_ID = 512  # message.external_id; the full Message-ID stays in inbound_email
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ def parse_email(raw: bytes, *, received_at: dt.datetime | None = None) -> Parsed
         html=html,
         subject=headers.subject,
         attachments=body.attachments,
-        external_id=headers.message_id,
+        external_id=headers.message_id[:MAX_EXTERNAL_ID] if headers.message_id else None,
     )
     if received_at is not None:
         report.received_at = received_at

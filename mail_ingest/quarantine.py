@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -55,17 +56,15 @@ class Replayed:
 async def list_quarantine(sessions: SessionFactory) -> list[QuarantineEntry]:
     async with sessions() as session:
         rows = await session.exec(
-            select(
-                InboundEmail.id,
-                InboundEmail.created_at,
-                InboundEmail.size,
-                InboundEmail.mailbox,
-                InboundEmail.reason,
-            )
+            select(InboundEmail)
+            .options(defer(InboundEmail.raw))  # type: ignore[arg-type]
             .where(InboundEmail.status == QUARANTINED)
             .order_by(col(InboundEmail.id))
         )
-        return [QuarantineEntry(*row) for row in rows]  # type: ignore[arg-type]
+        return [
+            QuarantineEntry(row.id or 0, row.created_at, row.size, row.mailbox, row.reason)
+            for row in rows
+        ]
 
 
 async def _replay_row(

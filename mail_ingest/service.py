@@ -15,7 +15,8 @@ import ssl
 import time
 from collections.abc import Callable
 
-from mail_ingest.imap import ImapClient
+from mail_ingest.imap import CONNECTION_ERRORS, ImapClient
+from mail_ingest.ingest import brief_error
 from mail_ingest.poller import BATCH_MESSAGES, AfterCommit, InboxPass, PassReport
 from models.db import SessionFactory
 from shagym.settings import Settings
@@ -40,6 +41,13 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+def _loggable(exc: BaseException) -> str:
+    """IMAP and network errors carry only the server's words; others may carry data."""
+    if isinstance(exc, CONNECTION_ERRORS):
+        return f"{type(exc).__name__}: {str(exc)[:300]}"
+    return brief_error(exc)
 
 
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -84,7 +92,7 @@ class MailService:
                     self._changed.notify_all()
                 delay = self.backoff.next()
                 log.warning(
-                    "mail: %s: %s; retrying in %.1fs", type(exc).__name__, exc, delay,
+                    "mail: %s; retrying in %.1fs", _loggable(exc), delay,
                     exc_info=log.isEnabledFor(logging.DEBUG),
                 )  # fmt: skip
                 await wait_or_stop(stop, delay)

@@ -17,6 +17,8 @@ Needs Debian's `dovecot-imapd` (`make system-deps` installs it).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import pwd
 import shutil
@@ -32,6 +34,7 @@ from pathlib import Path
 DEFAULT_USER = "hotline@localhost"
 DEFAULT_PASSWORD = "hotline-password"
 START_TIMEOUT = 20.0
+PR_SET_PDEATHSIG = 1
 
 _CONFIG = """\
 # Written by sandbox/dovecot.py for one private test server; nothing else reads it.
@@ -150,6 +153,14 @@ def _mail_owner() -> tuple[str, int, int]:
     return entry.pw_name, entry.pw_uid, entry.pw_gid
 
 
+def _die_with_parent() -> None:
+    """In the child: Linux sends SIGTERM when the process that started Dovecot dies, so a
+    killed test run leaves no server behind."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _self_signed(directory: Path) -> tuple[Path, Path]:
     if shutil.which("openssl") is None:
         raise DovecotUnavailable("openssl is not installed; TLS needs a self-signed certificate")
@@ -242,6 +253,7 @@ class Dovecot:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + START_TIMEOUT
         while not self._accepting():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,7 @@ mail_app.add_typer(quarantine_app, name="quarantine")
 PROGRESS_FROM = 20  # inputs; fewer finish before a bar would be worth drawing
 
 
-def _line(record: dict[str, object]) -> None:
+def _line(record: Mapping[str, object]) -> None:
     sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
