@@ -19,7 +19,7 @@ from sqlmodel import col, or_, select
 
 from models.db import SessionFactory
 from models.outbox import message_id_for
-from models.tables import Notification, NotificationStatus
+from models.tables import Notification, NotificationStatus, Reporter
 from notify.digest.queries import dialect
 
 
@@ -159,3 +159,14 @@ async def dead_letter(
             "payload": payload,
         },
     )
+
+
+async def mark_reporter_blocked(sessions: SessionFactory, channel: str, address: str) -> None:
+    """A citizen who blocked the bot is owed nothing more on that channel (no retries)."""
+    async with sessions() as session:
+        await session.exec(  # type: ignore[call-overload]
+            update(Reporter)
+            .where(col(Reporter.channel) == channel, col(Reporter.address) == address)
+            .values(blocked=True)
+        )
+        await session.commit()

@@ -151,4 +151,6 @@ class OutboxWorker:
         await claims.dead_letter(
             self.sessions, row, error=reason, result=result, payload=settled_payload(row)
         )
+        if result.get("blocked"):
+            await claims.mark_reporter_blocked(self.sessions, row.channel, row.recipient)
         log.warning("notification %s (%s via %s) dead: %s", row.id, row.kind, row.channel, reason)

@@ -10,7 +10,7 @@ from notify_helpers import outbox, report
 from sqlmodel import col, select
 
 from intake.answers import record_commission_answer
-from models.tables import AuditLog, Case, CaseStatus, NotificationStatus
+from models.tables import AuditLog, Case, CaseStatus, NotificationStatus, Reporter
 
 pytest_plugins = ["notify_fixtures"]
 
@@ -245,6 +245,13 @@ async def test_it_dead_letters_a_relay_to_a_citizen_who_blocked_the_bot(
     [row] = await outbox(sessions, kind="relay")
     assert row.status == NotificationStatus.dead
     assert row.result["blocked"] is True and row.attempts == 1
+    async with sessions() as session:
+        case = await session.get(Case, opened.case.id)
+        reporter = await session.get(Reporter, case.reporter_id)
+        assert reporter.blocked
+        await record_commission_answer(session, case, "Ещё ответ", actor="email:AKM", via="email")
+        await session.commit()
+    assert len(await outbox(sessions, kind="relay")) == 1  # nothing more owed to a blocked chat
 
 
 async def test_it_posts_the_digest_chart_with_its_summary_in_the_group(
