@@ -128,6 +128,8 @@ def _received_at(source: Source, claimed: dt.datetime | None) -> dt.datetime | N
 async def process(
     session: AsyncSession, item: Item, sha: str, ctx: Context, limit: int
 ) -> tuple[InboundEmail, Decision]:
+    """Parse and act on one message; returns the row to store (not yet added) and what was done.
+    Raises whatever went wrong: the caller decides between quarantine and retry."""
     parsed = parse_email(item.raw)
     received = _received_at(item.source, parsed.headers.date)
     if received is not None:
