@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import platform
@@ -37,7 +36,6 @@ from imap_tools import MailBoxUnencrypted  # noqa: E402
 from textgen import complaint  # noqa: E402
 
 from intake.commissions import read_file, sync_commissions  # noqa: E402
-from intake.receipts import hash_code  # noqa: E402
 from mail_ingest.imap import ImapClient  # noqa: E402
 from mail_ingest.poller import InboxPass  # noqa: E402
 from models.db import create_engine, create_session_factory  # noqa: E402
@@ -143,20 +141,6 @@ async def _drop_pg(name: str) -> None:
     await conn.close()
 
 
-async def run_shagym_fast_receipts(server: Dovecot, folder: str, work: Path) -> dict[str, Any]:
-    """Diagnostic, not a contestant: the same SQLite run with the receipt code's scrypt hash
-    swapped for SHA-256, to show how much of shagym's time that one deliberate cost takes."""
-    import intake.cases
-
-    slow = intake.cases.hash_code
-    intake.cases.hash_code = lambda code: hashlib.sha256(code.encode()).hexdigest()
-    try:
-        url = f"sqlite+aiosqlite:///{work / 'shagym.db'}"
-        return await run_shagym(server, folder, url, work)
-    finally:
-        intake.cases.hash_code = slow
-
-
 async def run_shagym(server: Dovecot, folder: str, url: str, work: Path) -> dict[str, Any]:
     engine = create_engine(url)
     await upgrade(engine)
@@ -255,13 +239,6 @@ def run_helpdesk(server: Dovecot, folder: str, work: Path) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def receipt_hash_ms() -> float:
-    start = time.perf_counter()
-    for i in range(10):
-        hash_code(f"{i:016d}")
-    return round((time.perf_counter() - start) * 100, 1)
-
-
 async def main(total: int) -> dict[str, Any]:
     messages, info = mailbox_contents(total)
     results: dict[str, Any] = {}
@@ -291,13 +268,9 @@ async def main(total: int) -> dict[str, Any]:
         print("pg done", results["shagym_postgresql"], flush=True)  # noqa: T201
         results["django_helpdesk"] = run_helpdesk(server, "Run-helpdesk", work)
         print("helpdesk done", results["django_helpdesk"], flush=True)  # noqa: T201
-        (work / "diagnostic").mkdir()
-        diagnostic = await run_shagym_fast_receipts(server, "Run-diagnostic", work / "diagnostic")
     return {
         "mailbox": info,
         "results": results,
-        "diagnostic_sqlite_without_scrypt_receipts": diagnostic,
-        "receipt_hash_ms": receipt_hash_ms(),
     }
 
 

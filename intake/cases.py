@@ -43,6 +43,7 @@ class IntakeContext:
     attachments_dir: Path
     zone: ZoneInfo
     due_working_days: int = 15
+    receipt_key: bytes = b""  # Settings.receipt_key(): the HMAC key of receipt codes
 
 
 @dataclass(slots=True)
@@ -137,13 +138,13 @@ def _place(raw: RawReport, analysis: Analysis) -> tuple[str | None, str | None, 
     return region, district, confidence
 
 
-async def _issue_receipt(session: AsyncSession, case: Case) -> str:
+async def _issue_receipt(session: AsyncSession, case: Case, key: bytes) -> str:
     while True:
         code = new_code()
         if await insert_ignore(
             session,
             Receipt,
-            {"case_id": case.id, "code_hash": hash_code(code), "created_at": utcnow()},
+            {"case_id": case.id, "code_hash": hash_code(code, key), "created_at": utcnow()},
         ):
             return code
 
@@ -243,7 +244,7 @@ async def open_case(
     await session.flush()
     await add_attachments(session, case, message, raw, ctx.attachments_dir)
     related = await link_related(session, case, analysis.entities.keys())
-    code = await _issue_receipt(session, case)
+    code = await _issue_receipt(session, case, ctx.receipt_key)
     await _owe_alerts(session, case, commission)
     if acknowledge:
         await _owe_ack(session, case, raw, code)
@@ -304,9 +305,9 @@ async def append_to_case(
     return message
 
 
-async def find_by_receipt(session: AsyncSession, code: str) -> Case | None:
+async def find_by_receipt(session: AsyncSession, code: str, key: bytes = b"") -> Case | None:
     receipt = (
-        await session.exec(select(Receipt).where(Receipt.code_hash == hash_code(code)))
+        await session.exec(select(Receipt).where(Receipt.code_hash == hash_code(code, key)))
     ).first()
     return await session.get(Case, receipt.case_id) if receipt else None
 

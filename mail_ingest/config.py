@@ -23,6 +23,7 @@ def ingest_settings(settings: Settings, *, acknowledge: bool = True) -> IngestSe
             attachments_dir=settings.ATTACHMENTS_DIR,
             zone=settings.zone,
             due_working_days=settings.DUE_WORKING_DAYS,
+            receipt_key=settings.receipt_key(),
         ),
         our_address=address_of(settings.MAIL_FROM),
         max_bytes=settings.IMAP_MAX_BYTES,

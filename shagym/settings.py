@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from intake.receipts import load_or_create_key
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./shagym.db"
 PUBLIC_BOT_API = "https://api.telegram.org"
 
@@ -57,6 +59,8 @@ class Settings(BaseSettings):
     DIGEST_AT: dt.time = dt.time(9, 0)
     REDIS_URL: str | None = None
 
+    # HMAC key of receipt codes; when unset, a key file is kept beside the evidence files.
+    RECEIPT_KEY: SecretStr | None = None
     LOG_LEVEL: str = "INFO"
     DUE_WORKING_DAYS: int = Field(default=15, ge=1, le=90)
 
@@ -91,6 +95,13 @@ class Settings(BaseSettings):
     @property
     def smtp_configured(self) -> bool:
         return bool(self.SMTP_HOST)
+
+    def receipt_key(self) -> bytes:
+        """RECEIPT_KEY, or the key in ATTACHMENTS_DIR/.receipt-key (created on first use).
+        Losing it makes every issued receipt code unverifiable: back it up with the data."""
+        if self.RECEIPT_KEY is not None:
+            return self.RECEIPT_KEY.get_secret_value().encode()
+        return load_or_create_key(self.ATTACHMENTS_DIR / ".receipt-key")
 
 
 class SettingsError(Exception):

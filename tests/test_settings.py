@@ -60,3 +60,19 @@ def test_it_names_the_bad_variable_in_one_line(monkeypatch, name, value):
         load_settings()
     message = str(caught.value)
     assert name in message and "\n" not in message
+
+
+def test_it_keeps_the_receipt_key_in_a_private_file_and_reuses_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTACHMENTS_DIR", str(tmp_path / "files"))
+    monkeypatch.delenv("RECEIPT_KEY", raising=False)
+    first = load_settings().receipt_key()
+    key_file = tmp_path / "files" / ".receipt-key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert load_settings().receipt_key() == first and len(first) == 32
+
+
+def test_it_prefers_the_receipt_key_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTACHMENTS_DIR", str(tmp_path / "files"))
+    monkeypatch.setenv("RECEIPT_KEY", "a long random secret")
+    assert load_settings().receipt_key() == b"a long random secret"
+    assert not (tmp_path / "files" / ".receipt-key").exists()

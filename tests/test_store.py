@@ -62,6 +62,19 @@ async def test_it_stores_the_receipt_code_only_hashed(sessions, intake_ctx):
         assert await find_by_receipt(session, wrong) is None
 
 
+async def test_it_cannot_verify_a_receipt_without_the_deployment_key(sessions, intake_ctx):
+    from dataclasses import replace
+
+    keyed = replace(intake_ctx, receipt_key=b"k" * 32)
+    async with sessions() as session:
+        opened = await open_case(session, report("В Павлодаре подкуп"), keyed)
+        await session.commit()
+    async with sessions() as session:
+        assert await find_by_receipt(session, opened.receipt_code, b"k" * 32) is not None
+        assert await find_by_receipt(session, opened.receipt_code) is None
+        assert await find_by_receipt(session, opened.receipt_code, b"x" * 32) is None
+
+
 async def test_it_keeps_one_reporter_per_channel_identity(sessions, intake_ctx):
     async with sessions() as session:
         await open_case(session, report("первое сообщение из Караганды"), intake_ctx)
