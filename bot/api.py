@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from bot.retry import QuietCallbackAnswers, RetryMiddleware, RetryPolicy
+from bot.session import FastSession
 
 PUBLIC_BOT_API = "https://api.telegram.org"
 
@@ -26,7 +26,7 @@ def make_bot(
     `retry=RetryPolicy(attempts=1)` disables inline retries (the caller schedules them).
     """
     server = TelegramAPIServer.from_base(api_base)
-    session = AiohttpSession(api=server, timeout=timeout)
+    session = FastSession(api=server, timeout=timeout)
     session.middleware(RetryMiddleware(retry))
     session.middleware(QuietCallbackAnswers())
     return Bot(

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.db import SessionFactory
+from bot.gate import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ Op = Callable[[AsyncSession], Awaitable[Any]]
 class BatchWriter:
     """Runs write operations in shared transactions; see the module docstring."""
 
-    def __init__(self, sessions: SessionFactory, *, max_batch: int = 256) -> None:
+    def __init__(self, sessions: Sessions, *, max_batch: int = 256) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
         self._queue: asyncio.Queue[tuple[Op, asyncio.Future[Any]]] | None = None

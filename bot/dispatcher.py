@@ -10,6 +10,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
 
 from bot.batch import BatchWriter
+from bot.gate import gated
 from bot.handlers import routers
 from bot.i18n import LANGUAGES, N_, create_i18n, text_for
 from bot.ledger import LedgerMiddleware, UpdateLedger
@@ -45,6 +46,7 @@ def create_dispatcher(
 
     FSM state goes to the SQL store unless `storage` is given (RedisStorage with REDIS_URL).
     """
+    sessions = gated(sessions)  # type: ignore[assignment]
     writer = BatchWriter(sessions)
     storage = storage or SqlStorage(sessions, writer=writer)
     dp = Dispatcher(
@@ -69,6 +71,7 @@ def create_dispatcher(
             attachments_dir=settings.ATTACHMENTS_DIR,
             zone=settings.zone,
             due_working_days=settings.DUE_WORKING_DAYS,
+            receipt_key=settings.receipt_key(),
         ),
     )
     return dp

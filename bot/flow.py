@@ -14,10 +14,10 @@ from sqlmodel import col, select
 
 from bot import keyboards, texts
 from bot.draft import Draft, save_draft
+from bot.gate import Sessions
 from bot.keyboards import Nav
 from bot.states import STEP_STATES
 from intake.attachments import relative_path_for
-from models.db import SessionFactory
 from models.tables import Attachment
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def prompt(step: str, draft: Draft, language: str) -> tuple[str, InlineKeyboardM
     if step == "category":
         return texts.step_prompt(step, draft), keyboards.categories(language)
     if step == "region":
-        return texts.step_prompt(step, draft), keyboards.regions(language, draft.suggested)
+        return texts.step_prompt(step, draft), keyboards.regions(language, tuple(draft.suggested))
     if step == "place":
         return texts.step_prompt(step, draft), keyboards.place([], keep=False)
     if step == "text":
@@ -72,9 +72,7 @@ async def close_question(callback: CallbackQuery, choice: str, *, answer: bool =
         log.debug("question not closed: %s", exc.message)
 
 
-async def discard(
-    state: FSMContext, draft: Draft | None, sessions: SessionFactory, root: Path
-) -> None:
+async def discard(state: FSMContext, draft: Draft | None, sessions: Sessions, root: Path) -> None:
     """Forget the draft and delete its evidence files that no case refers to."""
     await state.clear()
     if draft is None or not draft.evidence:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from html import escape
 from zoneinfo import ZoneInfo
@@ -12,11 +11,10 @@ from babel.dates import format_date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.gate import Sessions
 from bot.texts import due_text
-from intake.cases import IntakeContext, append_to_case
+from intake.cases import IntakeContext, append_to_case, find_by_receipt
 from intake.raw import RawReport
-from intake.receipts import hash_code
-from models.db import SessionFactory
 from models.tables import (
     Case,
     CaseStatus,
@@ -24,7 +22,6 @@ from models.tables import (
     Commission,
     Direction,
     Message,
-    Receipt,
     Reporter,
 )
 
@@ -33,18 +30,18 @@ ANSWER_PREVIEW = 1500
 
 
 async def lookup(
-    sessions: SessionFactory, code: str, language: str, zone: ZoneInfo
+    sessions: Sessions, code: str, language: str, ctx: IntakeContext
 ) -> tuple[Case, str] | None:
     """The case a receipt code opens and its status text, or None."""
     async with sessions() as session:
-        case = await find_case(session, code)
+        case = await find_by_receipt(session, code, ctx.receipt_key)
         if case is None:
             return None
-        return case, await status_text(session, case, language, zone)
+        return case, await status_text(session, case, language, ctx.zone)
 
 
 async def case_of(
-    sessions: SessionFactory, case_id: int | None, chat_id: int | None = None
+    sessions: Sessions, case_id: int | None, chat_id: int | None = None
 ) -> Case | None:
     """A case by id; with `chat_id`, only when that chat sent it."""
     if not case_id:
@@ -63,7 +60,7 @@ async def case_of(
 
 
 async def add_information(
-    sessions: SessionFactory, case_id: int, raw: RawReport, ctx: IntakeContext
+    sessions: Sessions, case_id: int, raw: RawReport, ctx: IntakeContext
 ) -> Case | None:
     """Append to an open case once per update (`raw.external_id`); None when it is closed."""
     async with sessions() as session:
@@ -77,13 +74,6 @@ async def add_information(
             await append_to_case(session, case, raw, ctx)
             await session.commit()
         return case
-
-
-async def find_case(session: AsyncSession, code: str) -> Case | None:
-    """`intake.cases.find_by_receipt`, with the deliberately slow hash off the event loop."""
-    digest = await asyncio.to_thread(hash_code, code)
-    receipt = (await session.exec(select(Receipt).where(Receipt.code_hash == digest))).first()
-    return await session.get(Case, receipt.case_id) if receipt else None
 
 
 def status_label(status: str) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     InlineKeyboardButton,
@@ -9,8 +13,8 @@ from aiogram.types import (
     KeyboardButton,
     ReplyKeyboardMarkup,
 )
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.regions import button_label, ordered_codes
@@ -40,11 +44,30 @@ def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def per_language(build: F) -> F:
+    """Build a keyboard once per language and arguments (they are not changed after)."""
+    cache: dict[tuple[Any, ...], Any] = {}
+
+    @functools.wraps(build)
+    def cached(*args: Any, **kwargs: Any) -> Any:
+        key = (get_i18n().current_locale, args, tuple(sorted(kwargs.items())))
+        if key not in cache:
+            cache[key] = build(*args, **kwargs)
+        return cache[key]
+
+    return cached  # type: ignore[return-value]
+
+
+@per_language
 def languages() -> InlineKeyboardMarkup:
     row = [_button(name, Pick(kind="lang", value=code)) for code, name in LANGUAGE_NAMES.items()]
     return InlineKeyboardMarkup(inline_keyboard=[row])
 
 
+@per_language
 def main_menu(has_draft: bool = False) -> InlineKeyboardMarkup:
     rows = []
     if has_draft:
@@ -66,23 +89,24 @@ def cancel_row() -> list[InlineKeyboardButton]:
     return [_button(_("✖️ Cancel the report"), Nav(action="cancel"))]
 
 
+@per_language
 def categories(language: str) -> InlineKeyboardMarkup:
     rows = [[_button(label(code, language), Pick(kind="cat", value=code))] for code in CATEGORIES]
     return InlineKeyboardMarkup(inline_keyboard=[*rows, cancel_row()])
 
 
-def regions(language: str, suggested: list[str]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for code in suggested:
-        builder.row(_button("📍 " + button_label(code, language), Pick(kind="reg", value=code)))
+@per_language
+def regions(language: str, suggested: tuple[str, ...]) -> InlineKeyboardMarkup:
+    rows = [
+        [_button("📍 " + button_label(code, language), Pick(kind="reg", value=code))]
+        for code in suggested
+    ]
     others = [code for code in ordered_codes(language) if code not in suggested]
     buttons = [
         _button(button_label(code, language), Pick(kind="reg", value=code)) for code in others
     ]
-    for index in range(0, len(buttons), 2):
-        builder.row(*buttons[index : index + 2])
-    builder.row(*cancel_row())
-    return builder.as_markup()
+    rows += [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, cancel_row()])
 
 
 def place(suggestions: list[str], *, keep: bool) -> InlineKeyboardMarkup:
@@ -111,12 +135,14 @@ def region_conflict(found: str, chosen: str, language: str) -> InlineKeyboardMar
     )
 
 
+@per_language
 def next_step() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_button(_("Next ➡️"), Nav(action="next"))], cancel_row()]
     )
 
 
+@per_language
 def contact() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
@@ -128,6 +154,7 @@ def contact() -> InlineKeyboardMarkup:
     )
 
 
+@per_language
 def share_phone() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         keyboard=[
@@ -139,6 +166,7 @@ def share_phone() -> ReplyKeyboardMarkup:
     )
 
 
+@per_language
 def summary() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
@@ -151,6 +179,7 @@ def summary() -> InlineKeyboardMarkup:
     )
 
 
+@per_language
 def edit_fields() -> InlineKeyboardMarkup:
     fields = [
         ("category", _("Category")),
@@ -164,6 +193,7 @@ def edit_fields() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+@per_language
 def confirm_cancel() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
@@ -173,6 +203,7 @@ def confirm_cancel() -> InlineKeyboardMarkup:
     )
 
 
+@per_language
 def case_actions(can_add: bool) -> InlineKeyboardMarkup:
     rows = []
     if can_add:
@@ -181,6 +212,7 @@ def case_actions(can_add: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+@per_language
 def done_adding() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[_button(_("✅ Done"), Nav(action="done"))]])
 

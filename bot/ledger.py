@@ -25,16 +25,23 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
-from sqlmodel import col, select, update
+from sqlalchemy import bindparam, text
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.batch import BatchWriter
+from bot.gate import Sessions
 from bot.upsert import dialect_insert
-from models.db import SessionFactory
 from models.tables import TelegramUpdate
-from models.types import utcnow
+from models.types import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
+
+# Prepared once (building it per update cost more than running it).
+_FINISH = text(
+    "UPDATE telegram_update SET status = :status, error = :error, attempts = attempts + 1, "
+    "done_at = :done_at WHERE update_id = :update_id"
+).bindparams(bindparam("done_at", type_=UTCDateTime))
 
 MAX_ATTEMPTS = 3
 FINAL = frozenset({"done", "blocked", "ignored", "throttled", "dead"})
@@ -52,7 +59,7 @@ class Ticket:
 class UpdateLedger:
     """Reads and writes `telegram_update`; shared by the two middlewares and the replay."""
 
-    def __init__(self, sessions: SessionFactory, writer: BatchWriter) -> None:
+    def __init__(self, sessions: Sessions, writer: BatchWriter) -> None:
         self.sessions = sessions
         self.writer = writer
         self._verdicts: dict[int, bool] = {}  # recorded by prefetch: handle it or not
@@ -112,18 +119,15 @@ class UpdateLedger:
             self._changed.notify_all()
 
     async def finish(self, update_id: int, status: str, error: str | None = None) -> None:
+        values = {
+            "update_id": update_id,
+            "status": status,
+            "error": error,
+            "done_at": utcnow() if status in FINAL else None,
+        }
+
         async def write(session: AsyncSession) -> None:
-            statement = (
-                update(TelegramUpdate)
-                .where(col(TelegramUpdate.update_id) == update_id)
-                .values(
-                    status=status,
-                    error=error,
-                    attempts=TelegramUpdate.attempts + 1,
-                    done_at=utcnow() if status in FINAL else None,
-                )
-            )
-            await session.exec(statement)  # type: ignore[call-overload]
+            await session.exec(_FINISH, params=values)  # type: ignore[call-overload]
 
         try:
             await self.writer.run(write)

@@ -10,8 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.batch import BatchWriter
+from bot.gate import Sessions
 from bot.upsert import upsert
-from models.db import SessionFactory
 from models.tables import Channel, Commission, Reporter
 from models.types import utcnow
 
@@ -25,7 +25,7 @@ class Profile:
 class Profiles:
     """Profiles by chat id, read through a cache and written through to the store."""
 
-    def __init__(self, sessions: SessionFactory, writer: BatchWriter, size: int = 50_000) -> None:
+    def __init__(self, sessions: Sessions, writer: BatchWriter, size: int = 50_000) -> None:
         self.sessions = sessions
         self.writer = writer
         self.size = size

@@ -5,11 +5,10 @@ users' dialogues (one poller per bot token). Run several webhook replicas with
 
 from __future__ import annotations
 
-import copy
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -20,20 +19,36 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlmodel import delete
+from sqlalchemy import JSON, bindparam, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.batch import BatchWriter
-from bot.upsert import upsert
-from models.db import SessionFactory
+from bot.gate import Sessions
 from models.tables import FsmRecord
-from models.types import utcnow
+from models.types import UTCDateTime, utcnow
+
+# Prepared once: building the statement per write cost more than running it. The same text
+# works on SQLite and PostgreSQL.
+_UPSERT = text(
+    "INSERT INTO fsm_state (key, state, data, updated_at) "
+    "VALUES (:key, :state, :data, :updated_at) "
+    "ON CONFLICT (key) DO UPDATE SET state = excluded.state, data = excluded.data, "
+    "updated_at = excluded.updated_at"
+).bindparams(bindparam("data", type_=JSON), bindparam("updated_at", type_=UTCDateTime))
+_DELETE = text("DELETE FROM fsm_state WHERE key = :key")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Record:
     state: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    data: str = "{}"  # JSON: every read hands out a fresh copy, cheaply
+
+    def values(self) -> dict[str, Any]:
+        return dict(json.loads(self.data))
+
+
+def _state_name(state: StateType) -> str | None:
+    return state.state if isinstance(state, State) else state
 
 
 class SqlStorage(BaseStorage):
@@ -41,7 +56,7 @@ class SqlStorage(BaseStorage):
 
     def __init__(
         self,
-        sessions: SessionFactory,
+        sessions: Sessions,
         *,
         writer: BatchWriter | None = None,
         key_builder: KeyBuilder | None = None,
@@ -62,7 +77,7 @@ class SqlStorage(BaseStorage):
             return name, cached
         async with self.sessions() as session:
             row = await session.get(FsmRecord, name)
-            record = _Record(row.state, dict(row.data or {})) if row else _Record()
+            record = _Record(row.state, json.dumps(row.data or {})) if row else _Record()
         self._remember(name, record)
         return name, record
 
@@ -75,45 +90,44 @@ class SqlStorage(BaseStorage):
             self._cache.popitem(last=False)
 
     async def _save(self, name: str, record: _Record) -> None:
-        state, data = record.state, copy.deepcopy(record.data)
-
         async def write(session: AsyncSession) -> None:
-            if state is None and not data:
-                await session.exec(delete(FsmRecord).where(FsmRecord.key == name))  # type: ignore[arg-type]
+            if record.state is None and record.data == "{}":
+                await session.exec(_DELETE, params={"key": name})  # type: ignore[call-overload]
                 return
-            values = {"key": name, "state": state, "data": data, "updated_at": utcnow()}
-            await upsert(session, FsmRecord, values, ("key",))
+            values = {
+                "key": name,
+                "state": record.state,
+                "data": record.values(),
+                "updated_at": utcnow(),
+            }
+            await session.exec(_UPSERT, params=values)  # type: ignore[call-overload]
 
         await self.writer.run(write)
         self._remember(name, record)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         name, record = await self._load(key)
-        value = state.state if isinstance(state, State) else state
-        record = _Record(value, record.data)
-        await self._save(name, record)
+        await self._save(name, _Record(_state_name(state), record.data))
 
     async def get_state(self, key: StorageKey) -> str | None:
         return (await self._load(key))[1].state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         name, record = await self._load(key)
-        # A JSON round trip both copies and refuses what the store could not keep.
-        plain = json.loads(json.dumps(dict(data)))
-        await self._save(name, _Record(record.state, plain))
+        # Serialising both copies the data and refuses what the store could not keep.
+        await self._save(name, _Record(record.state, json.dumps(dict(data))))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        return copy.deepcopy((await self._load(key))[1].data)
+        return (await self._load(key))[1].values()
 
     async def update_record(
         self, key: StorageKey, state: StateType, data: Mapping[str, Any]
     ) -> None:
         """Set the state and merge `data` in one write (a dialogue step saves both)."""
         name, record = await self._load(key)
-        value = state.state if isinstance(state, State) else state
-        merged = dict(record.data)
-        merged.update(json.loads(json.dumps(dict(data))))
-        await self._save(name, _Record(value, merged))
+        merged = record.values()
+        merged.update(data)
+        await self._save(name, _Record(_state_name(state), json.dumps(merged)))
 
     async def close(self) -> None:
         if self._own_writer:

@@ -154,6 +154,7 @@ class TelegramEmulator:
         self.faults: list[Fault] = []
         self.counts: dict[tuple[str, int | None], int] = {}
         self.served_errors: dict[int, int] = {}
+        self.polls = 0  # getUpdates calls so far: a bot is up once this moves
         self._updates: list[dict[str, Any]] = []
         self._delivered: dict[int, dict[str, Any]] = {}
         self._update_ids = itertools.count(1)
@@ -400,6 +401,8 @@ class TelegramEmulator:
         timeout = float(params.get("timeout") or 0)
         self._poll.generation += 1
         generation = self._poll.generation
+        self.polls += 1
+        await self.notify()
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
 

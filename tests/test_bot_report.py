@@ -39,7 +39,7 @@ async def test_it_completes_a_guided_report_in_russian(tg: BotHarness) -> None:
     assert "Комиссия партийного контроля: Акмолинская область" in done.text
     code = parse_code(CODE.search(done.text).group())  # type: ignore[union-attr]
     async with tg.sessions() as session:
-        case = await find_by_receipt(session, code or "")
+        case = await find_by_receipt(session, code or "", tg.settings.receipt_key())
         assert case is not None and case.number in done.text
         assert (case.region, case.category, case.language) == ("AKM", "vote_buying", "ru")
         assert case.text.startswith("📍 Бурабайский район, Щучинск")
@@ -236,5 +236,6 @@ async def test_it_discards_a_cancelled_report_with_its_files(tg: BotHarness) -> 
     await user.click("Отменить обращение")
     menu = await user.click("Да, удалить")
     assert "Обращение удалено" in menu.text
-    assert not [p for p in tg.settings.ATTACHMENTS_DIR.rglob("*") if p.is_file()]
+    kept = [p.name for p in tg.settings.ATTACHMENTS_DIR.rglob("*") if p.is_file()]
+    assert kept == [".receipt-key"]  # the deployment's key stays; the evidence is gone
     assert await tg.cases() == []

@@ -6,8 +6,9 @@ then free text, then the fallback); groups are the commissions'.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 
+from bot.filters import GROUP_BUTTON, GROUP_CHAT, PRIVATE_BUTTON, PRIVATE_CHAT
 from bot.handlers import (
     commission,
     contact,
@@ -49,13 +50,13 @@ def _detach(router: Router) -> Router:
 def routers() -> list[Router]:
     """The top-level routers for `Dispatcher.include_routers`."""
     private = Router(name="private")
-    private.message.filter(F.chat.type == "private")
-    private.callback_query.filter(F.message.chat.type == "private")
+    private.message.filter(PRIVATE_CHAT)
+    private.callback_query.filter(PRIVATE_BUTTON)
     private.include_routers(*(_detach(r) for r in PRIVATE_FEATURES))
 
     groups = Router(name="groups")
-    groups.message.filter(F.chat.type.in_({"group", "supergroup"}))
-    groups.callback_query.filter(F.message.chat.type.in_({"group", "supergroup"}))
+    groups.message.filter(GROUP_CHAT)
+    groups.callback_query.filter(GROUP_BUTTON)
     groups.include_router(_detach(commission.router))
 
     return [_detach(membership.router), private, groups, _detach(errors.router)]

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.draft import Draft, load_draft
+from bot.filters import ANY_TEXT, CONTACT, TEXT
 from bot.flow import close_question, proceed
 from bot.keyboards import Nav
 from bot.states import Report
@@ -49,7 +50,7 @@ async def ask_email(callback: CallbackQuery, bot: Bot, state: FSMContext) -> Non
     )
 
 
-@router.message(Report.phone, F.contact)
+@router.message(Report.phone, CONTACT)
 async def phone_shared(message: Message, bot: Bot, state: FSMContext, language: str) -> None:
     contact = message.contact
     assert contact is not None
@@ -59,7 +60,7 @@ async def phone_shared(message: Message, bot: Bot, state: FSMContext, language: 
     await _phone_accepted(message, bot, state, language, contact.phone_number)
 
 
-@router.message(Report.phone, F.text)
+@router.message(Report.phone, ANY_TEXT)
 async def phone_typed(message: Message, bot: Bot, state: FSMContext, language: str) -> None:
     text = (message.text or "").strip()
     if text == _("Back") or text.startswith("/"):
@@ -90,7 +91,7 @@ async def _phone_accepted(
     await proceed(bot, message.chat.id, state, draft, language)
 
 
-@router.message(Report.email, F.text, ~F.text.startswith("/"))
+@router.message(Report.email, TEXT)
 async def email_typed(message: Message, bot: Bot, state: FSMContext, language: str) -> None:
     address = (message.text or "").strip()
     if not EMAIL.match(address) or len(address) > 320:

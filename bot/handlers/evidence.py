@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards, texts
 from bot.draft import MAX_FILES, MIN_TEXT, Draft, load_draft, save_draft
 from bot.evidence import TooLarge, fetch, incoming_file
+from bot.filters import FILE, TEXT
 from bot.flow import close_question, proceed
 from bot.keyboards import Nav
 from bot.states import Report
@@ -23,10 +24,8 @@ from intake.cases import IntakeContext
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
-HAS_FILE = F.photo | F.document | F.video | F.video_note | F.voice | F.audio
 
-
-@router.message(Report.text, F.text, ~F.text.startswith("/"))
+@router.message(Report.text, TEXT)
 async def text_added(message: Message, state: FSMContext) -> None:
     draft = await load_draft(state) or Draft()
     draft.add_text(message.text or "")
@@ -34,7 +33,7 @@ async def text_added(message: Message, state: FSMContext) -> None:
     await save_draft(state, draft)
 
 
-@router.message(StateFilter(Report), HAS_FILE)
+@router.message(StateFilter(Report), FILE)
 async def file_added(
     message: Message, bot: Bot, state: FSMContext, intake_ctx: IntakeContext
 ) -> None:

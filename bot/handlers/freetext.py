@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -14,8 +14,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.draft import MIN_TEXT, Draft, load_draft
+from bot.filters import FILE, FREE_TEXT
 from bot.flow import proceed
-from bot.handlers.evidence import HAS_FILE, take_file
+from bot.handlers.evidence import take_file
 from intake.analyse import analyse
 from intake.cases import IntakeContext
 
@@ -45,7 +46,7 @@ async def draft_from_text(text: str) -> Draft:
     return draft
 
 
-@router.message(StateFilter(None), F.text | F.caption, ~F.text.startswith("/"), ~HAS_FILE)
+@router.message(StateFilter(None), FREE_TEXT)
 async def free_text(message: Message, bot: Bot, state: FSMContext, language: str) -> None:
     text = message.text or message.caption or ""
     existing = await load_draft(state)
@@ -68,7 +69,7 @@ async def free_text(message: Message, bot: Bot, state: FSMContext, language: str
     await proceed(bot, message.chat.id, state, draft, language, intro=intro)
 
 
-@router.message(StateFilter(None), HAS_FILE)
+@router.message(StateFilter(None), FILE)
 async def free_file(
     message: Message, bot: Bot, state: FSMContext, language: str, intake_ctx: IntakeContext
 ) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
+from bot.filters import PRIVATE_CHAT
 from bot.profiles import Profiles
 
 router = Router(name=__name__)
-router.my_chat_member.filter(F.chat.type == "private")
+router.my_chat_member.filter(PRIVATE_CHAT)
 
 
 @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.draft import Draft, load_draft, save_draft
+from bot.filters import TEXT
 from bot.flow import close_question, proceed
 from bot.keyboards import Nav, Pick
 from bot.regions import check_place, place_name, region_name
@@ -21,7 +22,7 @@ router = Router(name=__name__)
 MAX_PLACE = 200
 
 
-@router.message(Report.place, F.text, ~F.text.startswith("/"))
+@router.message(Report.place, TEXT)
 async def place_typed(message: Message, bot: Bot, state: FSMContext, language: str) -> None:
     draft = await load_draft(state) or Draft()
     typed = " ".join((message.text or "").split())[:MAX_PLACE]

@@ -12,7 +12,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.draft import MIN_TEXT, Draft, load_draft
+from bot.filters import TEXT
 from bot.flow import close_question, discard, proceed
+from bot.gate import Sessions
 from bot.handlers.start import show_menu
 from bot.keyboards import Nav, Pick
 from bot.regions import region_codes, region_name
@@ -20,7 +22,6 @@ from bot.states import Report
 from intake.cases import IntakeContext
 from intake.category import CATEGORIES, label
 from intake.region import detect_region
-from models.db import SessionFactory
 
 router = Router(name=__name__)
 
@@ -55,7 +56,7 @@ async def cancel_confirmed(
     callback: CallbackQuery,
     bot: Bot,
     state: FSMContext,
-    sessions: SessionFactory,
+    sessions: Sessions,
     intake_ctx: IntakeContext,
 ) -> None:
     await close_question(callback, _("Discarded"))
@@ -102,7 +103,7 @@ async def region_chosen(
     await proceed(bot, callback.from_user.id, state, draft, language)
 
 
-@router.message(StateFilter(Report.category, Report.region), F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Report.category, Report.region), TEXT)
 async def typed_instead_of_pressing(
     message: Message, bot: Bot, state: FSMContext, language: str
 ) -> None:

@@ -18,8 +18,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.draft import Draft
+from bot.filters import HAS_FILE_MAGIC, TEXT, TEXT_OR_FILE, text_matching
 from bot.followup import LookupLimit, add_information, case_of, is_open, lookup
-from bot.handlers.evidence import HAS_FILE, take_file
+from bot.gate import Sessions
+from bot.handlers.evidence import take_file
 from bot.handlers.start import show_menu
 from bot.i18n import N_
 from bot.keyboards import AddInfo, Nav
@@ -28,7 +30,6 @@ from intake.attachments import relative_path_for
 from intake.cases import IntakeContext
 from intake.raw import RawAttachment, RawReport
 from intake.receipts import parse_code
-from models.db import SessionFactory
 from models.tables import Channel
 
 router = Router(name=__name__)
@@ -45,7 +46,7 @@ async def status_command(
     message: Message,
     command: CommandObject,
     state: FSMContext,
-    sessions: SessionFactory,
+    sessions: Sessions,
     language: str,
     intake_ctx: IntakeContext,
 ) -> None:
@@ -63,12 +64,12 @@ async def status_button(callback: CallbackQuery, bot: Bot, state: FSMContext) ->
     await bot.send_message(callback.from_user.id, _(ASK_CODE))
 
 
-@router.message(FollowUp.code, F.text, ~F.text.startswith("/"))
-@router.message(StateFilter(None), F.text.regexp(CODE))
+@router.message(FollowUp.code, TEXT)
+@router.message(StateFilter(None), text_matching(CODE))
 async def code_sent(
     message: Message,
     state: FSMContext,
-    sessions: SessionFactory,
+    sessions: Sessions,
     language: str,
     intake_ctx: IntakeContext,
 ) -> None:
@@ -79,7 +80,7 @@ async def show_status(
     message: Message,
     text: str,
     state: FSMContext,
-    sessions: SessionFactory,
+    sessions: Sessions,
     language: str,
     ctx: IntakeContext,
 ) -> None:
@@ -100,7 +101,7 @@ async def show_status(
             )
         )
         return
-    found = await lookup(sessions, code, language, ctx.zone)
+    found = await lookup(sessions, code, language, ctx)
     if found is None:
         limits.failed(user_id)
         await message.answer(_("No report has this receipt code. Please check the digits."))
@@ -113,7 +114,7 @@ async def show_status(
 
 @router.callback_query(Nav.filter(F.action == "add"))
 async def add_button(
-    callback: CallbackQuery, bot: Bot, state: FSMContext, sessions: SessionFactory
+    callback: CallbackQuery, bot: Bot, state: FSMContext, sessions: Sessions
 ) -> None:
     case_id = (await state.get_data()).get("case_id")
     await _start_adding(callback, bot, state, await case_of(sessions, case_id))
@@ -125,7 +126,7 @@ async def add_under_answer(
     callback_data: AddInfo,
     bot: Bot,
     state: FSMContext,
-    sessions: SessionFactory,
+    sessions: Sessions,
 ) -> None:
     # Only the chat that sent the report may add to it by this button.
     case = await case_of(sessions, callback_data.case_id, chat_id=callback.from_user.id)
@@ -163,12 +164,12 @@ async def _start_adding(
     )
 
 
-@router.message(FollowUp.add_info, (F.text & ~F.text.startswith("/")) | HAS_FILE)
+@router.message(FollowUp.add_info, TEXT_OR_FILE)
 async def info_added(
     message: Message,
     bot: Bot,
     state: FSMContext,
-    sessions: SessionFactory,
+    sessions: Sessions,
     intake_ctx: IntakeContext,
     event_update: object,
 ) -> None:
@@ -197,7 +198,7 @@ async def _file_of(
     message: Message, bot: Bot, ctx: IntakeContext
 ) -> tuple[list[RawAttachment], str | None]:
     """The message's file as an attachment, or the polite refusal to show."""
-    if not HAS_FILE.resolve(message):
+    if not HAS_FILE_MAGIC.resolve(message):
         return [], None
     holder = Draft()
     reply = await take_file(message, bot, holder, Path(ctx.attachments_dir))

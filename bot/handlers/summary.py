@@ -14,11 +14,11 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards, texts
 from bot.draft import STEPS, load_draft
 from bot.flow import close_question, proceed
+from bot.gate import Sessions
 from bot.keyboards import Nav, Pick
 from bot.states import Report
 from bot.submit import Submitted, submit
 from intake.cases import IntakeContext
-from models.db import SessionFactory
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ async def send(
     bot: Bot,
     state: FSMContext,
     language: str,
-    sessions: SessionFactory,
+    sessions: Sessions,
     intake_ctx: IntakeContext,
 ) -> None:
     draft = await load_draft(state)

@@ -20,7 +20,7 @@ from aiogram.types import Chat, TelegramObject, User
 from aiogram.utils.i18n import gettext as _
 from sqlmodel import select
 
-from models.db import SessionFactory
+from bot.gate import Sessions
 from models.tables import BannedUser
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class BanList:
     """Banned Telegram user ids from the store, re-read every `refresh` seconds."""
 
     def __init__(
-        self, sessions: SessionFactory, refresh: float = 30.0, clock: Clock = time.monotonic
+        self, sessions: Sessions, refresh: float = 30.0, clock: Clock = time.monotonic
     ) -> None:
         self.sessions = sessions
         self.refresh = refresh
