@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.analyse import Analysis, analyse
@@ -20,7 +21,7 @@ from intake.region import detect_region
 from intake.related import link_related, simhash
 from intake.routing import CENTRAL, due_date, route
 from models.db import insert_ignore
-from models.outbox import enqueue
+from models.outbox import enqueue_all, owed
 from models.tables import (
     Attachment,
     AuditLog,
@@ -149,37 +150,28 @@ async def _issue_receipt(session: AsyncSession, case: Case, key: bytes) -> str:
             return code
 
 
-async def _owe_alerts(session: AsyncSession, case: Case, commission: Commission) -> None:
-    ref = f"case{case.id}"
-    for address in commission.emails:
-        await enqueue(
-            session,
-            kind=NotificationKind.alert,
-            channel=Channel.email,
-            recipient=address,
-            ref=ref,
-            case_id=case.id,
-            commission_code=commission.code,
-            language=commission.language,
-        )
+def _alerts(case: Case, commission: Commission) -> list[dict[str, Any]]:
+    common = {
+        "kind": NotificationKind.alert,
+        "ref": f"case{case.id}",
+        "case_id": case.id,
+        "commission_code": commission.code,
+        "language": commission.language,
+    }
+    rows = [
+        owed(channel=Channel.email, recipient=address, **common) for address in commission.emails
+    ]
     if commission.telegram_chat_id is not None:
-        await enqueue(
-            session,
-            kind=NotificationKind.alert,
-            channel=Channel.telegram,
-            recipient=str(commission.telegram_chat_id),
-            ref=ref,
-            case_id=case.id,
-            commission_code=commission.code,
-            language=commission.language,
+        rows.append(
+            owed(channel=Channel.telegram, recipient=str(commission.telegram_chat_id), **common)
         )
+    return rows
 
 
-async def _owe_ack(session: AsyncSession, case: Case, raw: RawReport, code: str) -> None:
+def _ack(case: Case, raw: RawReport, code: str) -> dict[str, Any]:
     # The plain receipt code rides in the ack's payload only until it is delivered; the
     # outbox worker erases it from the row once sent.
-    await enqueue(
-        session,
+    return owed(
         kind=NotificationKind.ack,
         channel=raw.channel,
         recipient=raw.sender,
@@ -188,6 +180,19 @@ async def _owe_ack(session: AsyncSession, case: Case, raw: RawReport, code: str)
         language=case.language,
         payload={"receipt_code": code},
     )
+
+
+async def _responsible(session: AsyncSession, region: str | None) -> Commission:
+    """The region's commission, else the central committee's triage: one query."""
+    wanted = [code for code in (region, CENTRAL) if code]
+    found = {
+        c.code: c
+        for c in (await session.exec(select(Commission).where(col(Commission.code).in_(wanted))))
+    }
+    commission = found.get(route(region, set(found)))
+    if commission is None:
+        raise LookupError(f"no commission {CENTRAL}; run `shagym commissions load FILE`")
+    return commission
 
 
 async def open_case(
@@ -199,13 +204,8 @@ async def open_case(
     region, district, confidence = _place(raw, analysis)
     category = raw.category_hint if raw.category_hint in CATEGORIES else analysis.category
     language = raw.language_hint or analysis.language
-    codes = set((await session.exec(select(Commission.code))).all())
-    commission_code = route(region, codes)
-    commission = await session.get(Commission, commission_code)
-    if commission is None:
-        raise LookupError(
-            f"no commission {commission_code} (nor {CENTRAL}); run `shagym commissions load FILE`"
-        )
+    commission = await _responsible(session, region)
+    commission_code = commission.code
     reporter = await get_or_create_reporter(session, raw)
     body = analysis.text.text or raw.subject or ""
     case = Case(
@@ -241,13 +241,13 @@ async def open_case(
         external_id=raw.external_id,
     )
     session.add(message)
-    await session.flush()
+    await session.flush()  # one round trip: the number, the message and its id
     await add_attachments(session, case, message, raw, ctx.attachments_dir)
     related = await link_related(session, case, analysis.entities.keys())
     code = await _issue_receipt(session, case, ctx.receipt_key)
-    await _owe_alerts(session, case, commission)
-    if acknowledge:
-        await _owe_ack(session, case, raw, code)
+    await enqueue_all(
+        session, _alerts(case, commission) + ([_ack(case, raw, code)] if acknowledge else [])
+    )
     session.add(
         AuditLog(
             actor="system",
@@ -288,7 +288,7 @@ async def append_to_case(
         external_id=raw.external_id,
     )
     session.add(message)
-    await session.flush()
+    await session.flush()  # one round trip: the number, the message and its id
     await add_attachments(session, case, message, raw, ctx.attachments_dir)
     case.updated_at = utcnow()
     session.add(case)

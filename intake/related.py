@@ -9,15 +9,16 @@ from __future__ import annotations
 import hashlib
 import re
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Case, CaseEntity, CaseLink
+from models.types import utcnow
 
 NEAR_DUPLICATE_BITS = 3  # simhash Hamming distance for "near-identical"
 MIN_WORDS_FOR_SIMHASH = 8
-RECENT_CASES_SCANNED = 5_000
+SIMHASH_KIND = "sim"  # entity kind of the fingerprint's bands: an index key, not a fact to show
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -40,52 +41,67 @@ def hamming(a: int, b: int) -> int:
     return ((a ^ b) & ((1 << 64) - 1)).bit_count()
 
 
-async def _by_entities(
+def simhash_bands(value: int | None) -> set[tuple[str, str]]:
+    """Index keys for near-duplicate search: the 64 bits as four 16-bit bands.
+
+    Two fingerprints within NEAR_DUPLICATE_BITS (3) of each other differ in at most three
+    bands, so they share at least one band exactly: looking up the bands finds every
+    near-identical case through the same index as phones and IINs, without a scan.
+    """
+    if value is None:
+        return set()
+    unsigned = value & ((1 << 64) - 1)
+    return {(SIMHASH_KIND, f"{band}:{unsigned >> (16 * band) & 0xFFFF:04x}") for band in range(4)}
+
+
+async def _candidates(
     session: AsyncSession, case: Case, keys: set[tuple[str, str]]
 ) -> dict[int, str]:
     if not keys:
         return {}
     clauses = [(CaseEntity.kind == k) & (CaseEntity.value == v) for k, v in keys]
     rows = await session.exec(
-        select(CaseEntity.case_id, CaseEntity.kind).where(
-            or_(*clauses), CaseEntity.case_id != case.id
-        )
+        select(CaseEntity.case_id, CaseEntity.kind, Case.simhash)
+        .join(Case, col(Case.id) == CaseEntity.case_id)
+        .where(or_(*clauses), CaseEntity.case_id != case.id)
     )
     found: dict[int, str] = {}
-    for case_id, kind in rows:
-        found.setdefault(case_id, f"same_{kind}")
+    for case_id, kind, other_hash in rows:
+        if kind != SIMHASH_KIND:
+            found[case_id] = f"same_{kind}"
+        elif (
+            case_id not in found
+            and case.simhash is not None
+            and other_hash is not None
+            and hamming(case.simhash, other_hash) <= NEAR_DUPLICATE_BITS
+        ):
+            found[case_id] = "near_identical_text"
     return found
-
-
-async def _by_text(session: AsyncSession, case: Case) -> dict[int, str]:
-    if case.simhash is None:
-        return {}
-    rows = await session.exec(
-        select(Case.id, Case.simhash)
-        .where(col(Case.simhash).is_not(None), Case.id != case.id)
-        .order_by(col(Case.id).desc())
-        .limit(RECENT_CASES_SCANNED)
-    )
-    return {
-        case_id: "near_identical_text"
-        for case_id, other in rows
-        if case_id is not None
-        and other is not None
-        and hamming(case.simhash, other) <= NEAR_DUPLICATE_BITS
-    }
 
 
 async def link_related(session: AsyncSession, case: Case, keys: set[tuple[str, str]]) -> list[int]:
     """Record the case's entities, link it to related cases and merge their clusters."""
     assert case.id is not None
-    for kind, value in keys:
-        session.add(CaseEntity(case_id=case.id, kind=kind, value=value[:256]))
-    related = await _by_text(session, case)
-    related.update(await _by_entities(session, case, keys))
+    keys = {(kind, value[:256]) for kind, value in keys} | simhash_bands(case.simhash)
+    related = await _candidates(session, case, keys)
+    # Core inserts: one statement for all rows (the ORM would insert them one by one).
+    if keys:
+        await session.exec(  # type: ignore[call-overload]
+            insert(CaseEntity).values(
+                [{"case_id": case.id, "kind": kind, "value": value} for kind, value in keys]
+            )
+        )
     if not related:
         return []
-    for other_id, reason in related.items():
-        session.add(CaseLink(case_id=case.id, related_case_id=other_id, reason=reason))
+    now = utcnow()
+    await session.exec(  # type: ignore[call-overload]
+        insert(CaseLink).values(
+            [
+                {"case_id": case.id, "related_case_id": other, "reason": reason, "created_at": now}
+                for other, reason in related.items()
+            ]
+        )
+    )
     clusters = await session.exec(
         select(Case.id, Case.cluster_id).where(col(Case.id).in_(related))
     )

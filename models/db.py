@@ -54,12 +54,15 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-async def insert_ignore(session: AsyncSession, table: type, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on either dialect; True when a row was inserted."""
+async def insert_ignore(
+    session: AsyncSession, table: type, values: dict[str, Any] | list[dict[str, Any]]
+) -> int:
+    """INSERT … ON CONFLICT DO NOTHING on either dialect, for one row or several; returns how
+    many rows were inserted (truthy when the one row was new)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values).on_conflict_do_nothing()
+    statement = insert(table).values(values).on_conflict_do_nothing()
     result = await session.exec(statement)  # type: ignore[call-overload]
-    return bool(result.rowcount)
+    return max(result.rowcount, 0)

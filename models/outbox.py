@@ -6,7 +6,6 @@ import hashlib
 import re
 from typing import Any
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db import insert_ignore
@@ -18,8 +17,7 @@ def idempotency_key(kind: str, channel: str, recipient: str, ref: str) -> str:
     return f"{ref}:{kind}:{channel}:{recipient}"
 
 
-async def enqueue(
-    session: AsyncSession,
+def owed(
     *,
     kind: str,
     channel: str,
@@ -29,39 +27,36 @@ async def enqueue(
     commission_code: str | None = None,
     language: str = "ru",
     payload: dict[str, Any] | None = None,
-) -> Notification | None:
-    """Add a notification unless one with the same (ref, kind, channel, recipient) exists.
+) -> dict[str, Any]:
+    """The row of a notification owed about `ref` (the case id for an ack or alert, the
+    message id for a relay, commission and period for a digest)."""
+    now = utcnow()
+    return {
+        "idempotency_key": idempotency_key(kind, channel, recipient, ref),
+        "kind": kind,
+        "channel": channel,
+        "recipient": recipient,
+        "case_id": case_id,
+        "commission_code": commission_code,
+        "language": language,
+        "payload": payload or {},
+        "message_id": None,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "result": {},
+        "created_at": now,
+    }
 
-    `ref` names what the notification is about: the case id for an ack or alert, the
-    message id for a relay, commission and period for a digest. Returns the new row, or
-    None when it was already owed.
-    """
-    key = idempotency_key(kind, channel, recipient, ref)
-    inserted = await insert_ignore(
-        session,
-        Notification,
-        {
-            "idempotency_key": key,
-            "kind": kind,
-            "channel": channel,
-            "recipient": recipient,
-            "case_id": case_id,
-            "commission_code": commission_code,
-            "language": language,
-            "payload": payload or {},
-            "message_id": None,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": utcnow(),
-            "result": {},
-            "created_at": utcnow(),
-        },
-    )
-    if not inserted:
-        return None
-    return (
-        await session.exec(select(Notification).where(Notification.idempotency_key == key))
-    ).one()
+
+async def enqueue_all(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Add every owed notification not already owed (same idempotency key); one statement."""
+    return await insert_ignore(session, Notification, rows) if rows else 0
+
+
+async def enqueue(session: AsyncSession, **notification: Any) -> bool:
+    """Add one notification (see `owed`) unless the same one is already owed."""
+    return await enqueue_all(session, [owed(**notification)]) == 1
 
 
 def message_id_for(notification: Notification, domain: str) -> str:

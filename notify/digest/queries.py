@@ -12,6 +12,7 @@ from sqlalchemy import Date, and_, case, cast, func, literal_column, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.related import SIMHASH_KIND
 from models.tables import Case, CaseEntity, CaseLink, CaseStatus
 
 LISTED = 50  # cases listed by name in a section; the rest are counted
@@ -142,7 +143,7 @@ async def cluster_details(session: AsyncSession, ids: list[int]) -> dict[str, li
     keys = await session.exec(  # type: ignore[call-overload]
         select(Case.cluster_id, CaseEntity.kind, CaseEntity.value, shared.label("n"))
         .join(Case, col(Case.id) == CaseEntity.case_id)
-        .where(col(Case.cluster_id).in_(ids))
+        .where(col(Case.cluster_id).in_(ids), CaseEntity.kind != SIMHASH_KIND)
         .group_by(col(Case.cluster_id), CaseEntity.kind, CaseEntity.value)
         .having(shared >= 2)
         .order_by(shared.desc())
