@@ -15,6 +15,7 @@ from shagym.cli_commissions import app as commissions_app
 from shagym.cli_digest import app as digest_app
 from shagym.cli_mail import ingest_eml, mail_app
 from shagym.cli_reports import outbox_app, reports_app
+from shagym.demo import demo
 from shagym.errors import CliError, friendly
 from shagym.logs import configure_logging
 from shagym.settings import load_settings
@@ -34,6 +35,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(digest_app, name="digest")
 app.add_typer(mail_app, name="mail")
 app.command("ingest-eml")(ingest_eml)
+app.command("demo")(demo)
 
 LOOPS = ("bot", "mail", "outbox", "digests")
 

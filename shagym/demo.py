@@ -1,0 +1,80 @@
+"""`shagym demo`: the whole hotline at work in about a minute, offline and without credentials.
+
+The sandboxes (Bot API emulator, Dovecot, SMTP sink) and the real service run on loopback with
+a temporary SQLite store; invented citizens report on Telegram and by email, a commissioner
+answers from the group, the next morning's digest goes out, and the story is printed. See
+`shagym.demo_story` for the plot and `shagym.demo_world` for the set.
+
+Only typer is imported here, so the rest of the CLI does not pay for the demo's imports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DEADLINE = 300.0  # seconds: a hang becomes an error, never a demo that never ends
+
+
+async def _run(root: Path, started: float, kept: bool) -> None:
+    from rich.console import Console
+
+    from shagym.demo_print import Printer
+    from shagym.demo_story import play
+    from shagym.demo_world import demo_world
+
+    console = Console(highlight=False)
+    async with asyncio.timeout(DEADLINE), demo_world(root) as world:
+        printer = Printer(console, world)
+        printer.intro()
+        story = asyncio.create_task(play(world, printer.act), name="story")
+        await asyncio.wait([story, world.service], return_when=asyncio.FIRST_COMPLETED)
+        if not story.done():  # the service stopped first: Ctrl-C, or it failed
+            story.cancel()
+            world._check_service()
+            raise KeyboardInterrupt
+        story.result()
+        printer.outro(time.monotonic() - started, kept)
+
+
+def _workdir(keep: Path | None) -> Path:
+    if keep is None:
+        return Path(tempfile.mkdtemp(prefix="shagym-demo-"))
+    if keep.exists() and any(keep.iterdir()):
+        raise typer.BadParameter(
+            f"{keep} is not empty; give a new or empty directory", param_hint="--keep"
+        )
+    keep.mkdir(parents=True, exist_ok=True)
+    return keep.resolve()
+
+
+def demo(
+    keep: Annotated[
+        Path | None,
+        typer.Option("--keep", help="Keep the store, emails, attachments and digests in DIR."),
+    ] = None,
+) -> None:
+    """Show the whole hotline working, offline: citizens, commissions, answers, digests."""
+    started = time.monotonic()
+    root = _workdir(keep)
+    try:
+        asyncio.run(_run(root, started, keep is not None))
+    except KeyboardInterrupt:
+        typer.echo("demo stopped", err=True)
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        logging.getLogger("shagym.demo").debug("the demo failed", exc_info=True)
+        typer.echo(
+            f"error: the demo failed: {type(exc).__name__}: {exc} (-v shows more)", err=True
+        )
+        raise typer.Exit(1) from None
+    finally:
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
