@@ -63,6 +63,12 @@ async def insert_ignore(
 
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(values).on_conflict_do_nothing()
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    target = table.__table__  # type: ignore[attr-defined]  # Core, not the ORM's bulk path
+    if isinstance(values, dict):
+        # Parameters apart from the statement: it compiles once and stays cached.
+        statement = insert(target).on_conflict_do_nothing()
+        result = await session.exec(statement, params=values)  # type: ignore[call-overload]
+    else:
+        statement = insert(target).values(values).on_conflict_do_nothing()
+        result = await session.exec(statement)  # type: ignore[call-overload]
     return max(result.rowcount, 0)
