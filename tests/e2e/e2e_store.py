@@ -1,0 +1,118 @@
+"""Reading (and, between a kill and a restart, adjusting) the crash test's store from the test
+process. SQLite in WAL mode lets these reads run beside the service's writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+
+from bot.ledger import FINAL
+from models.db import SessionFactory
+from models.tables import Case, InboundEmail, Notification, Reporter, TelegramUpdate
+from models.types import utcnow
+
+UNSETTLED = ("pending", "sending")
+
+
+async def expire_leases(sessions: SessionFactory) -> list[int]:
+    """The outbox rows a killed worker held (claimed, maybe sent, not settled), with their
+    leases ended now: what a restart would see once LEASE (ten minutes) had passed. Only
+    called while no service runs. Returns their ids."""
+    async with sessions() as session:
+        held = list(
+            (
+                await session.exec(select(Notification.id).where(Notification.status == "sending"))
+            ).all()
+        )
+        await session.exec(  # type: ignore[call-overload]
+            update(Notification)
+            .where(col(Notification.status) == "sending")
+            .values(lease_until=utcnow())
+        )
+        await session.commit()
+    return [number for number in held if number is not None]
+
+
+async def unfinished_senders(sessions: SessionFactory) -> set[int]:
+    """Telegram users whose updates the ledger holds unfinished (in hand at a kill)."""
+    async with sessions() as session:
+        rows = await session.exec(
+            select(TelegramUpdate.payload).where(col(TelegramUpdate.status).not_in(list(FINAL)))
+        )
+        senders = set()
+        for payload in rows.all():
+            for kind in ("message", "callback_query"):
+                sender = (payload.get(kind) or {}).get("from", {}).get("id")
+                if sender is not None:
+                    senders.add(int(sender))
+        return senders
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    cases: int
+    stored_emails: int
+    unmoved_emails: int
+    unsettled: int  # outbox rows pending or sending
+    unfinished_updates: int
+
+
+async def _count(sessions: SessionFactory, query) -> int:  # type: ignore[no-untyped-def]
+    async with sessions() as session:
+        return int((await session.exec(query)).one())
+
+
+async def progress(sessions: SessionFactory) -> Progress:
+    return Progress(
+        cases=await _count(sessions, select(func.count()).select_from(Case)),
+        stored_emails=await _count(sessions, select(func.count()).select_from(InboundEmail)),
+        unmoved_emails=await _count(
+            sessions,
+            select(func.count()).select_from(InboundEmail).where(InboundEmail.moved == False),  # noqa: E712
+        ),
+        unsettled=await _count(
+            sessions,
+            select(func.count())
+            .select_from(Notification)
+            .where(col(Notification.status).in_(UNSETTLED)),
+        ),
+        unfinished_updates=await _count(
+            sessions,
+            select(func.count())
+            .select_from(TelegramUpdate)
+            .where(col(TelegramUpdate.status).not_in(list(FINAL))),
+        ),
+    )
+
+
+@dataclass(slots=True)
+class Final:
+    """Everything the assertions need, read once the service has stopped."""
+
+    cases: list[tuple[Case, Reporter]]
+    notifications: dict[int, Notification]
+    inbound: list[InboundEmail]
+    ledger: dict[str, int]  # status → rows
+
+
+async def final_state(sessions: SessionFactory) -> Final:
+    async with sessions() as session:
+        cases = list(
+            (
+                await session.exec(
+                    select(Case, Reporter).join(Reporter, col(Case.reporter_id) == Reporter.id)
+                )
+            ).all()
+        )
+        notifications = {n.id: n for n in (await session.exec(select(Notification))).all()}
+        inbound = list((await session.exec(select(InboundEmail))).all())
+        ledger = dict(
+            (
+                await session.exec(
+                    select(TelegramUpdate.status, func.count()).group_by(TelegramUpdate.status)
+                )
+            ).all()
+        )
+    return Final(cases, notifications, inbound, ledger)  # type: ignore[arg-type]
