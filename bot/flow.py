@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from html import escape
 from pathlib import Path
 
 from aiogram import Bot
@@ -38,17 +39,47 @@ def prompt(step: str, draft: Draft, language: str) -> tuple[str, InlineKeyboardM
 
 
 async def proceed(
-    bot: Bot, chat_id: int, state: FSMContext, draft: Draft, language: str, *, intro: str = ""
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    draft: Draft,
+    language: str,
+    *,
+    intro: str = "",
+    via: CallbackQuery | None = None,
+    choice: str = "",
 ) -> None:
     """Ask for the first step the draft still misses (the summary at the end), then save it.
 
-    Saving last makes a replay from the ledger idempotent: when the question could not be sent
-    the dialogue has not moved, and handling the update again asks it again.
+    After a button press (`via`) the question message itself becomes the next question, headed
+    by the answer given ("✓ choice"): one edit instead of closing the old question and sending
+    a new one, and no old buttons left to press. Saving last makes a replay from the ledger
+    idempotent: when the question could not be shown the dialogue has not moved, and handling
+    the update again asks it again.
     """
     step = draft.next_step()
     text, markup = prompt(step, draft, language)
-    await bot.send_message(chat_id, f"{intro}\n\n{text}" if intro else text, reply_markup=markup)
+    text = f"{intro}\n\n{text}" if intro else text
+    if via is not None:
+        await via.answer()
+    if via is None or not await edit_or_skip(via, f"✓ {escape(choice)}\n\n{text}", markup):
+        await bot.send_message(chat_id, text, reply_markup=markup)
     await save_draft(state, draft, STEP_STATES[step])
+
+
+async def edit_or_skip(
+    callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
+) -> bool:
+    """Turn the pressed message into `text`; False when it cannot be edited."""
+    message = callback.message
+    if message is None or not hasattr(message, "edit_text"):
+        return False
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:  # too old to edit, or deleted: ask in a new message
+        log.info("question not edited: %s", exc.message[:80])
+        return False
+    return True
 
 
 async def close_question(callback: CallbackQuery, choice: str, *, answer: bool = True) -> None:

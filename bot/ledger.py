@@ -25,23 +25,34 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
-from sqlalchemy import bindparam, text
+from sqlalchemy import JSON
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.batch import BatchWriter
+from bot.fastsql import Statement
 from bot.gate import Sessions
-from bot.upsert import dialect_insert
 from models.tables import TelegramUpdate
 from models.types import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
 # Prepared once (building it per update cost more than running it).
-_FINISH = text(
+_FINISH = Statement(
     "UPDATE telegram_update SET status = :status, error = :error, attempts = attempts + 1, "
-    "done_at = :done_at WHERE update_id = :update_id"
-).bindparams(bindparam("done_at", type_=UTCDateTime))
+    "done_at = :done_at WHERE update_id = :update_id",
+    {"done_at": UTCDateTime()},
+)
+
+_RECORD = Statement(
+    "INSERT INTO telegram_update (update_id, payload, status, attempts, received_at) "
+    "VALUES (:update_id, :payload, 'received', 0, :received_at) "
+    "ON CONFLICT (update_id) DO NOTHING",
+    {"payload": JSON(), "received_at": UTCDateTime()},
+)
+_STATUSES = Statement(
+    "SELECT update_id, status, attempts FROM telegram_update "
+    "WHERE update_id >= :low AND update_id <= :high"
+)
 
 MAX_ATTEMPTS = 3
 FINAL = frozenset({"done", "blocked", "ignored", "throttled", "dead"})
@@ -79,11 +90,31 @@ class UpdateLedger:
         await self._idle.wait()
 
     async def record(self, updates: Sequence[Update]) -> None:
-        """Write updates that are not in the ledger yet; remember which ones to handle."""
+        """Write updates that are not in the ledger yet; remember which ones to handle.
+
+        A new row and one an earlier run left unfinished are alike: handled (again), a few
+        times at most; a finished one is not.
+        """
         fresh = [u for u in updates if u.update_id not in self._verdicts]
-        if fresh:
-            verdicts = await self.writer.run(lambda session: _insert(session, fresh))
-            self._verdicts.update(verdicts)
+        if not fresh:
+            return
+        rows = [
+            {
+                "update_id": u.update_id,
+                "payload": u.model_dump(mode="json", exclude_none=True, by_alias=True),
+                "received_at": utcnow(),
+            }
+            for u in fresh
+        ]
+        ids = {u.update_id for u in fresh}
+        # Queued together, the two usually share one transaction; in order either way.
+        _, found = await asyncio.gather(
+            self.writer.execute(_RECORD, rows),
+            self.writer.fetch(_STATUSES, {"low": min(ids), "high": max(ids)}),
+        )
+        for update_id, status, attempts in found:
+            if update_id in ids:
+                self._verdicts[update_id] = status in RETRYABLE and attempts < MAX_ATTEMPTS
 
     async def admit(self, update: Update) -> bool:
         """True once for an update that should be handled now."""
@@ -125,12 +156,8 @@ class UpdateLedger:
             "error": error,
             "done_at": utcnow() if status in FINAL else None,
         }
-
-        async def write(session: AsyncSession) -> None:
-            await session.exec(_FINISH, params=values)  # type: ignore[call-overload]
-
         try:
-            await self.writer.run(write)
+            await self.writer.execute(_FINISH, values)
         finally:
             self._in_flight.discard(update_id)
             if not self._in_flight:
@@ -151,36 +178,6 @@ class UpdateLedger:
                 .limit(limit)
             )
             return [dict(row.payload) for row in rows.all()]
-
-
-async def _insert(session: AsyncSession, updates: Sequence[Update]) -> dict[int, bool]:
-    rows = [
-        {
-            "update_id": u.update_id,
-            "payload": u.model_dump(mode="json", exclude_none=True, by_alias=True),
-            "status": "received",
-            "attempts": 0,
-            "received_at": utcnow(),
-        }
-        for u in updates
-    ]
-    statement = (
-        dialect_insert(session, TelegramUpdate)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .returning(TelegramUpdate.update_id)  # type: ignore[arg-type]
-    )
-    inserted = set((await session.exec(statement)).scalars().all())  # type: ignore[call-overload]
-    verdicts = {u.update_id: True for u in updates if u.update_id in inserted}
-    seen = [u.update_id for u in updates if u.update_id not in inserted]
-    if seen:
-        existing = await session.exec(
-            select(TelegramUpdate).where(col(TelegramUpdate.update_id).in_(seen))
-        )
-        for row in existing.all():
-            # Left unfinished by an earlier run: handle it again, a few times at most.
-            verdicts[row.update_id] = row.status in RETRYABLE and row.attempts < MAX_ATTEMPTS
-    return verdicts
 
 
 class LedgerPrefetch(BaseRequestMiddleware):

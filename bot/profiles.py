@@ -10,10 +10,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.batch import BatchWriter
+from bot.fastsql import Statement
 from bot.gate import Sessions
 from bot.upsert import upsert
 from models.tables import Channel, Commission, Reporter
 from models.types import utcnow
+
+_PROFILE = Statement(
+    "SELECT language, blocked FROM reporter WHERE channel = 'telegram' AND address = :address"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +41,8 @@ class Profiles:
         cached = self._cache.get(chat_id)
         if cached is not None:
             return cached
-        async with self.sessions() as session:
-            row = (
-                await session.exec(
-                    select(Reporter).where(
-                        Reporter.channel == Channel.telegram, Reporter.address == str(chat_id)
-                    )
-                )
-            ).first()
-        profile = Profile(row.language, row.blocked) if row else Profile()
+        rows = await self.writer.fetch(_PROFILE, {"address": str(chat_id)})
+        profile = Profile(rows[0][0], bool(rows[0][1])) if rows else Profile()
         self._put(chat_id, profile)
         return profile
 

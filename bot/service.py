@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 
 from aiogram import Bot, Dispatcher
@@ -18,6 +19,7 @@ from aiogram.types import Update
 from bot.api import make_bot
 from bot.dispatcher import create_dispatcher, set_commands
 from bot.ledger import LedgerPrefetch, UpdateLedger
+from intake.analyse import analyse
 from models.db import SessionFactory
 from shagym.settings import Settings
 
@@ -78,9 +80,19 @@ async def _drain(dp: Dispatcher) -> None:
     await dp["writer"].close()
 
 
+def prepare_process() -> None:
+    """Load intake's dictionaries now rather than on the first report, then freeze what is on
+    the heap so that the collector stops walking it: a full collection of the loaded heap
+    paused the loop for 100-250 ms."""
+    analyse("Прошу проверить: в Акмолинской области записали в партию без согласия.")
+    gc.collect()
+    gc.freeze()
+
+
 async def run_bot(settings: Settings, sessions: SessionFactory, stop: asyncio.Event) -> None:
     """The runner's entry point: build the Bot and the Dispatcher, serve until `stop`."""
     assert settings.BOT_TOKEN is not None
+    await asyncio.to_thread(prepare_process)
     bot = make_bot(settings.BOT_TOKEN.get_secret_value(), settings.TELEGRAM_API_BASE)
     storage = None
     if settings.REDIS_URL:

@@ -19,23 +19,24 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlalchemy import JSON, bindparam, text
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import JSON
 
 from bot.batch import BatchWriter
+from bot.fastsql import Statement
 from bot.gate import Sessions
-from models.tables import FsmRecord
 from models.types import UTCDateTime, utcnow
 
 # Prepared once: building the statement per write cost more than running it. The same text
 # works on SQLite and PostgreSQL.
-_UPSERT = text(
+_UPSERT = Statement(
     "INSERT INTO fsm_state (key, state, data, updated_at) "
     "VALUES (:key, :state, :data, :updated_at) "
     "ON CONFLICT (key) DO UPDATE SET state = excluded.state, data = excluded.data, "
-    "updated_at = excluded.updated_at"
-).bindparams(bindparam("data", type_=JSON), bindparam("updated_at", type_=UTCDateTime))
-_DELETE = text("DELETE FROM fsm_state WHERE key = :key")
+    "updated_at = excluded.updated_at",
+    {"data": JSON(), "updated_at": UTCDateTime()},
+)
+_DELETE = Statement("DELETE FROM fsm_state WHERE key = :key")
+_LOAD = Statement("SELECT state, data FROM fsm_state WHERE key = :key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +76,12 @@ class SqlStorage(BaseStorage):
         if cached is not None:
             self._cache.move_to_end(name)
             return name, cached
-        async with self.sessions() as session:
-            row = await session.get(FsmRecord, name)
-            record = _Record(row.state, json.dumps(row.data or {})) if row else _Record()
+        rows = await self.writer.fetch(_LOAD, {"key": name})
+        record = _Record()
+        if rows:
+            state, data = rows[0]
+            # SQLite hands back the JSON text, PostgreSQL the decoded value.
+            record = _Record(state, data if isinstance(data, str) else json.dumps(data or {}))
         self._remember(name, record)
         return name, record
 
@@ -90,19 +94,16 @@ class SqlStorage(BaseStorage):
             self._cache.popitem(last=False)
 
     async def _save(self, name: str, record: _Record) -> None:
-        async def write(session: AsyncSession) -> None:
-            if record.state is None and record.data == "{}":
-                await session.exec(_DELETE, params={"key": name})  # type: ignore[call-overload]
-                return
+        if record.state is None and record.data == "{}":
+            await self.writer.execute(_DELETE, {"key": name})
+        else:
             values = {
                 "key": name,
                 "state": record.state,
                 "data": record.values(),
                 "updated_at": utcnow(),
             }
-            await session.exec(_UPSERT, params=values)  # type: ignore[call-overload]
-
-        await self.writer.run(write)
+            await self.writer.execute(_UPSERT, values)
         self._remember(name, record)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:

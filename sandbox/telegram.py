@@ -25,7 +25,7 @@ Reading what the bot sent: `chat.sent` (messages now, edits applied, as `SentMes
 `keyboard()`, `content` for uploaded files), `chat.last`, `chat.texts()`; waiting:
 `chat.next()` (next new or edited message), `chat.next_message()` (new ones only),
 `chat.wait_for(text_or_predicate)`, `chat.skip()` (mark all read), `emu.wait_until(predicate)`.
-`user.say(text)` / `user.click(text)` act and return the next new message. `emu.answers` are the answerCallbackQuery calls.
+`user.say(text)` returns the next new message; `user.click(text)` the next new or edited one. `emu.answers` are the answerCallbackQuery calls.
 
 Faults: `emu.inject("sendMessage", status=429, retry_after=1, times=3, chat_id=None)` makes the
 next calls of a method ("*" for any but getUpdates) fail — 429 with `retry_after`, 5xx, 403,

@@ -261,16 +261,19 @@ class UserDriver:
         self.emulator.unblock(self.id)
         return await self.emulator.push_member_status(self, "member")
 
-    # Shortcuts for the common act-then-read step: the next new message the bot sends.
+    # Shortcuts for the common act-then-read step.
     async def say(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> SentMessage:
+        """Write `text`; the next new message the bot sends."""
         self.chat.skip()
         await self.send(text)
         return await self.chat.next_message(timeout)
 
     async def click(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> SentMessage:
+        """Press a button; the bot's next visible answer: a new message, or the edit of one
+        (a bot often turns the question into the next one)."""
         self.chat.skip()
         await self.press(text)
-        return await self.chat.next_message(timeout)
+        return await self.chat.next(timeout)
 
 
 def new_file_ids() -> tuple[str, str]:

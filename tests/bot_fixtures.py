@@ -31,7 +31,7 @@ from intake.commissions import read_file, sync_commissions
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.migrate import upgrade
 from models.tables import Case, TelegramUpdate
-from sandbox.telegram import TelegramEmulator, UserDriver
+from sandbox.telegram import SentMessage, TelegramEmulator, UserDriver
 from shagym.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,22 +178,28 @@ async def walk_to_summary(
     """Start a report from the menu and answer every step by button data; the chat's cursor
     ends at the summary."""
     await user.say("/report")
-    await _press(user, f"p:cat:{category}")
-    await _press(user, f"p:reg:{region}")
+    await tap(user, f"p:cat:{category}")
+    await tap(user, f"p:reg:{region}")
     if place is None:
-        await _press(user, "n:skip_place")
+        await tap(user, "n:skip_place")
     else:
-        user.chat.skip()
-        await user.send(place)
-        await user.chat.wait_for(lambda m: m.button(data="n:next") is not None)
+        await user.say(place)
     user.chat.skip()
     await user.send(text)
     await user.chat.next_message()
-    await _press(user, "n:next")
-    await _press(user, "n:anonymous")
+    await tap(user, "n:next")
+    await tap(user, "n:anonymous")
 
 
-async def _press(user: UserDriver, data: str) -> None:
+async def tap(user: UserDriver, data: str) -> SentMessage:
+    """Press the button with this callback data; the bot's next new or edited message."""
     user.chat.skip()
     await user.press(data=data)
-    await user.chat.next_message()
+    return await user.chat.next()
+
+
+async def send_report(user: UserDriver) -> SentMessage:
+    """Press Send on the summary; the confirmation (a new message after the summary's edit)."""
+    user.chat.skip()
+    await user.press(data="n:send")
+    return await user.chat.next_message()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import bot_fixtures
-from bot_fixtures import BotHarness, walk_to_summary
+from bot_fixtures import BotHarness, send_report, walk_to_summary
 from sqlmodel import select
 
 from bot.notices import relay_markup, relay_text
@@ -22,7 +22,7 @@ CODE = re.compile(r"\d{4} \d{4} \d{4} \d{4}")
 async def _report(tg: BotHarness, user_id: int) -> tuple[bot_fixtures.UserDriver, str, Case]:
     user = tg.user(user_id, "Сауле")
     await walk_to_summary(user)
-    done = await user.click("Отправить")
+    done = await send_report(user)
     code = CODE.search(done.text).group()  # type: ignore[union-attr]
     return user, code, (await tg.cases())[-1]
 

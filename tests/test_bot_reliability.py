@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import bot_fixtures
-from bot_fixtures import BotHarness, walk_to_summary
+from bot_fixtures import BotHarness, send_report, tap, walk_to_summary
 from sqlmodel import select
 
 from bot.middlewares.access import Throttle
@@ -23,8 +23,7 @@ DESCRIPTION = "Председатель участковой комиссии г
 async def test_it_resumes_a_report_after_a_restart(tg_db: BotHarness) -> None:
     user = tg_db.user(4001, "Айдос")
     await user.say("/report")
-    await user.press(data="p:cat:voting_fraud")
-    await user.chat.next_message()
+    await tap(user, "p:cat:voting_fraud")
     await tg_db.restart()  # a new Bot, Dispatcher and FSM storage on the same store
     assert "Шаг 3 из 5" in (await user.click("Павлодарская")).text
     await user.click("Пропустить")
@@ -33,7 +32,7 @@ async def test_it_resumes_a_report_after_a_restart(tg_db: BotHarness) -> None:
     await tg_db.restart()
     summary = await user.click("Не оставлять контакт")
     assert "Голосование" in summary.text or "Фальсификация" in summary.text
-    await user.click("Отправить")
+    await send_report(user)
     [case] = await tg_db.cases()
     assert (case.region, case.category) == ("PAV", "voting_fraud")
 
@@ -96,7 +95,7 @@ async def test_it_remembers_a_citizen_who_blocked_the_bot_and_does_not_retry(
 ) -> None:
     user = tg.user(4005, "Айдос")
     await walk_to_summary(user)
-    await user.click("Отправить")
+    await send_report(user)
     [case] = await tg.cases()
     tg.emu.block(user.id)
     update_id = await user.send("/menu")

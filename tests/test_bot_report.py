@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 import bot_fixtures
-from bot_fixtures import BotHarness, walk_to_summary
+from bot_fixtures import BotHarness, send_report, tap, walk_to_summary
 from sqlmodel import select
 
 from intake.cases import find_by_receipt
 from intake.receipts import parse_code
 from models.tables import Attachment, Notification, Reporter
+from sandbox.telegram import SentMessage, UserDriver
 
 tg = bot_fixtures.tg
 tg_store = bot_fixtures.tg_store
@@ -33,7 +34,7 @@ async def test_it_completes_a_guided_report_in_russian(tg: BotHarness) -> None:
     assert "Шаг 5 из 5" in (await user.click("Далее")).text
     summary = await user.click("Не оставлять контакт")
     assert "Регион: Акмолинская область" in summary.text
-    done = await user.click("Отправить")
+    done = await send_report(user)
 
     assert "Ваше обращение отправлено" in done.text and "Срок ответа:" in done.text
     assert "Комиссия партийного контроля: Акмолинская область" in done.text
@@ -60,7 +61,7 @@ async def test_it_completes_a_guided_report_in_kazakh(tg: BotHarness) -> None:
     await user.click("Әрі қарай")
     summary = await user.click("Анонимді қалу")
     assert "Өңір: Қарағанды облысы" in summary.text
-    done = await user.click("Жіберу")
+    done = await send_report(user)
 
     assert "Шағымыңыз жіберілді" in done.text and "Жауап беру мерзімі:" in done.text
     assert re.search(r"\d{4}\sж\. \d{1,2} \w+", done.text)  # the due date, written in Kazakh
@@ -73,7 +74,7 @@ async def test_it_shows_the_confirmation_itself_and_leaves_no_code_in_the_outbox
 ) -> None:
     user = tg.user(1003, "Ерлан")
     await walk_to_summary(user)
-    await user.click("Отправить")
+    await send_report(user)
     case = (await tg.cases())[-1]
     async with tg.sessions() as session:
         rows = (
@@ -84,20 +85,25 @@ async def test_it_shows_the_confirmation_itself_and_leaves_no_code_in_the_outbox
     assert {n.kind for n in rows} == {"ack", "alert"}  # the commission is still alerted
 
 
+async def _ask_for_phone(user: UserDriver) -> SentMessage:
+    """From the summary: Edit, Contact, Share my phone number; the reply keyboard message."""
+    await tap(user, "n:edit")
+    await user.click("Контакт")
+    user.chat.skip()
+    await user.press("Оставить номер телефона")
+    return await user.chat.next_message()
+
+
 async def test_it_keeps_a_phone_number_only_when_the_citizen_shares_it(tg: BotHarness) -> None:
     user = tg.user(1004, "Мария")
     await walk_to_summary(user)
-    await user.press(data="n:edit")
-    await user.chat.next()
-    await user.press(data="p:field:contact")
-    await user.chat.next_message()
-    keyboard = await user.click("Оставить номер телефона")
+    keyboard = await _ask_for_phone(user)
     assert keyboard.keyboard()[0].get("request_contact") is True
     user.chat.skip()
     await user.share_contact("+77011234567")
     summary = await user.chat.wait_for("Проверьте")
     assert "телефон +77011234567" in summary.text
-    await user.click("Отправить")
+    await send_report(user)
     case = (await tg.cases())[-1]
     async with tg.sessions() as session:
         reporter = await session.get(Reporter, case.reporter_id)
@@ -108,11 +114,7 @@ async def test_it_keeps_a_phone_number_only_when_the_citizen_shares_it(tg: BotHa
 async def test_it_accepts_only_the_citizens_own_phone_number(tg: BotHarness) -> None:
     user = tg.user(1005, "Мария")
     await walk_to_summary(user)
-    await user.press(data="n:edit")
-    await user.chat.next()
-    await user.press(data="p:field:contact")
-    await user.chat.next_message()
-    await user.click("Оставить номер телефона")
+    await _ask_for_phone(user)
     user.chat.skip()
     await user.share_contact("+77017654321", own=False)
     assert "своим номером" in (await user.chat.next_message()).text
@@ -123,10 +125,8 @@ async def test_it_refuses_a_file_over_20_mb_politely_and_the_report_goes_on(
 ) -> None:
     user = tg.user(1006, "Асель")
     await user.say("/report")
-    await user.press(data="p:cat:fake_membership")
-    await user.chat.next_message()
-    await user.press(data="p:reg:AST")
-    await user.chat.next_message()
+    await tap(user, "p:cat:fake_membership")
+    await tap(user, "p:reg:AST")
     await user.click("Пропустить")
     user.chat.skip()
     await user.send_document(b"%PDF-1.4 small", "list.pdf", "application/pdf")
@@ -138,7 +138,7 @@ async def test_it_refuses_a_file_over_20_mb_politely_and_the_report_goes_on(
     await user.click("Далее")
     summary = await user.click("Не оставлять контакт")
     assert "Файлы: 1" in summary.text
-    await user.click("Отправить")
+    await send_report(user)
     case = (await tg.cases())[-1]
     async with tg.sessions() as session:
         files = (await session.exec(select(Attachment).where(Attachment.case_id == case.id))).all()
@@ -149,10 +149,8 @@ async def test_it_refuses_a_file_over_20_mb_politely_and_the_report_goes_on(
 async def test_it_takes_at_most_ten_files(tg: BotHarness) -> None:
     user = tg.user(1007, "Арман")
     await user.say("/report")
-    await user.press(data="p:cat:other")
-    await user.chat.next_message()
-    await user.press(data="p:reg:ALA")
-    await user.chat.next_message()
+    await tap(user, "p:cat:other")
+    await tap(user, "p:reg:ALA")
     await user.click("Пропустить")
     for index in range(11):
         user.chat.skip()
@@ -164,10 +162,8 @@ async def test_it_takes_at_most_ten_files(tg: BotHarness) -> None:
 async def test_it_accepts_an_album_with_one_acknowledgement(tg: BotHarness) -> None:
     user = tg.user(1008, "Арман")
     await user.say("/report")
-    await user.press(data="p:cat:other")
-    await user.chat.next_message()
-    await user.press(data="p:reg:ALA")
-    await user.chat.next_message()
+    await tap(user, "p:cat:other")
+    await tap(user, "p:reg:ALA")
     await user.click("Пропустить")
     user.chat.skip()
     last = 0
@@ -178,19 +174,16 @@ async def test_it_accepts_an_album_with_one_acknowledgement(tg: BotHarness) -> N
     await user.chat.wait_for("Сохранено")
     acknowledgements = [m for m in user.chat.sent if "Файл получен" in m.text]
     assert len(acknowledgements) == 1
-    summary = await user.click("Далее")
-    await user.press(data="n:anonymous")
-    assert "Файлы: 3" in (await user.chat.next_message()).text
-    assert summary
+    await user.click("Далее")
+    summary = await tap(user, "n:anonymous")
+    assert "Файлы: 3" in summary.text
 
 
 async def test_it_asks_which_region_when_the_place_is_elsewhere(tg: BotHarness) -> None:
     user = tg.user(1009, "Дина")
     await user.say("/report")
-    await user.press(data="p:cat:coercion")
-    await user.chat.next_message()
-    await user.press(data="p:reg:AKM")
-    await user.chat.next_message()
+    await tap(user, "p:cat:coercion")
+    await tap(user, "p:reg:AKM")
     conflict = await user.say("Каркаралинск")
     assert "Карагандинская область" in conflict.text and "Акмолинская область" in conflict.text
     step4 = await user.click("Карагандинская")
@@ -200,10 +193,8 @@ async def test_it_asks_which_region_when_the_place_is_elsewhere(tg: BotHarness) 
 async def test_it_suggests_a_place_for_a_misspelt_name(tg: BotHarness) -> None:
     user = tg.user(1010, "Дина")
     await user.say("/report")
-    await user.press(data="p:cat:coercion")
-    await user.chat.next_message()
-    await user.press(data="p:reg:AKM")
-    await user.chat.next_message()
+    await tap(user, "p:cat:coercion")
+    await tap(user, "p:reg:AKM")
     suggestion = await user.say("Щучинк")
     assert "Щучинск" in suggestion.buttons()
     assert "Шаг 4 из 5" in (await user.click("Щучинск")).text
@@ -215,8 +206,7 @@ async def test_it_edits_a_field_from_the_summary(tg: BotHarness) -> None:
     await user.press(data="n:edit")
     fields = await user.chat.next()
     assert "Категория" in fields.buttons()
-    await user.press(data="p:field:category")
-    await user.chat.next_message()
+    await tap(user, "p:field:category")
     summary = await user.click("Принуждение")
     assert "Категория: Принуждение" in summary.text
 
@@ -224,10 +214,8 @@ async def test_it_edits_a_field_from_the_summary(tg: BotHarness) -> None:
 async def test_it_discards_a_cancelled_report_with_its_files(tg: BotHarness) -> None:
     user = tg.user(1012, "Гульнара")
     await user.say("/report")
-    await user.press(data="p:cat:other")
-    await user.chat.next_message()
-    await user.press(data="p:reg:ALA")
-    await user.chat.next_message()
+    await tap(user, "p:cat:other")
+    await tap(user, "p:reg:ALA")
     await user.click("Пропустить")
     user.chat.skip()
     await user.send_document(b"evidence to forget", "a.txt", "text/plain")

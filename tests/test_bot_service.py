@@ -38,3 +38,31 @@ async def test_run_bot_answers_until_stopped(
         stop.set()
         async with asyncio.timeout(30):
             await task
+
+
+def test_no_filter_or_handler_of_ours_runs_in_a_thread(tmp_path: Path) -> None:
+    """aiogram runs plain callables (bare States, magic filters) in worker threads: slow."""
+    from bot.dispatcher import create_dispatcher
+    from models.db import create_engine, create_session_factory
+
+    settings = load_settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", ATTACHMENTS_DIR=tmp_path
+    )
+    dp = create_dispatcher(
+        settings=settings, sessions=create_session_factory(create_engine(settings.DATABASE_URL))
+    )
+    threaded = []
+
+    def walk(router: object) -> None:
+        if "commission" in getattr(router, "name", ""):
+            return  # the commissions issue's routers are theirs
+        for name, observer in router.observers.items():  # type: ignore[attr-defined]
+            for handler in observer.handlers:
+                for item in [handler, *(handler.filters or [])]:
+                    if not item.awaitable:
+                        threaded.append((router.name, name, repr(item.callback)[:60]))  # type: ignore[attr-defined]
+        for sub in router.sub_routers:  # type: ignore[attr-defined]
+            walk(sub)
+
+    walk(dp)
+    assert threaded == []

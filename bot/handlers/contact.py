@@ -6,6 +6,7 @@ import re
 
 import phonenumbers
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
@@ -22,15 +23,16 @@ router = Router(name=__name__)
 EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 
 
-@router.callback_query(Report.contact, Nav.filter(F.action == "anonymous"))
+@router.callback_query(StateFilter(Report.contact), Nav.filter(F.action == "anonymous"))
 async def anonymous(callback: CallbackQuery, bot: Bot, state: FSMContext, language: str) -> None:
     draft = await load_draft(state) or Draft()
     draft.contact, draft.phone, draft.email = "anonymous", None, None
-    await close_question(callback, _("Anonymous"))
-    await proceed(bot, callback.from_user.id, state, draft, language)
+    await proceed(
+        bot, callback.from_user.id, state, draft, language, via=callback, choice=_("Anonymous")
+    )
 
 
-@router.callback_query(Report.contact, Nav.filter(F.action == "phone"))
+@router.callback_query(StateFilter(Report.contact), Nav.filter(F.action == "phone"))
 async def ask_phone(callback: CallbackQuery, bot: Bot, state: FSMContext) -> None:
     await close_question(callback, _("Phone number"))
     await state.set_state(Report.phone)
@@ -41,7 +43,7 @@ async def ask_phone(callback: CallbackQuery, bot: Bot, state: FSMContext) -> Non
     )
 
 
-@router.callback_query(Report.contact, Nav.filter(F.action == "email"))
+@router.callback_query(StateFilter(Report.contact), Nav.filter(F.action == "email"))
 async def ask_email(callback: CallbackQuery, bot: Bot, state: FSMContext) -> None:
     await close_question(callback, _("Email"))
     await state.set_state(Report.email)
@@ -50,7 +52,7 @@ async def ask_email(callback: CallbackQuery, bot: Bot, state: FSMContext) -> Non
     )
 
 
-@router.message(Report.phone, CONTACT)
+@router.message(StateFilter(Report.phone), CONTACT)
 async def phone_shared(message: Message, bot: Bot, state: FSMContext, language: str) -> None:
     contact = message.contact
     assert contact is not None
@@ -60,7 +62,7 @@ async def phone_shared(message: Message, bot: Bot, state: FSMContext, language: 
     await _phone_accepted(message, bot, state, language, contact.phone_number)
 
 
-@router.message(Report.phone, ANY_TEXT)
+@router.message(StateFilter(Report.phone), ANY_TEXT)
 async def phone_typed(message: Message, bot: Bot, state: FSMContext, language: str) -> None:
     text = (message.text or "").strip()
     if text == _("Back") or text.startswith("/"):
@@ -91,7 +93,7 @@ async def _phone_accepted(
     await proceed(bot, message.chat.id, state, draft, language)
 
 
-@router.message(Report.email, TEXT)
+@router.message(StateFilter(Report.email), TEXT)
 async def email_typed(message: Message, bot: Bot, state: FSMContext, language: str) -> None:
     address = (message.text or "").strip()
     if not EMAIL.match(address) or len(address) > 320:

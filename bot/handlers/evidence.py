@@ -16,7 +16,7 @@ from bot import keyboards, texts
 from bot.draft import MAX_FILES, MIN_TEXT, Draft, load_draft, save_draft
 from bot.evidence import TooLarge, fetch, incoming_file
 from bot.filters import FILE, TEXT
-from bot.flow import close_question, proceed
+from bot.flow import proceed
 from bot.keyboards import Nav
 from bot.states import Report
 from intake.cases import IntakeContext
@@ -25,7 +25,7 @@ router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.message(Report.text, TEXT)
+@router.message(StateFilter(Report.text), TEXT)
 async def text_added(message: Message, state: FSMContext) -> None:
     draft = await load_draft(state) or Draft()
     draft.add_text(message.text or "")
@@ -77,7 +77,7 @@ async def take_file(message: Message, bot: Bot, draft: Draft, root: Path) -> str
     )
 
 
-@router.callback_query(Report.text, Nav.filter(F.action == "next"))
+@router.callback_query(StateFilter(Report.text), Nav.filter(F.action == "next"))
 async def text_finished(
     callback: CallbackQuery, bot: Bot, state: FSMContext, language: str
 ) -> None:
@@ -94,5 +94,6 @@ async def text_finished(
         )
         return
     draft.text_done = True
-    await close_question(callback, _("Next"))
-    await proceed(bot, callback.from_user.id, state, draft, language)
+    await proceed(
+        bot, callback.from_user.id, state, draft, language, via=callback, choice=_("Next")
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -12,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards
 from bot.draft import Draft, load_draft, save_draft
 from bot.filters import TEXT
-from bot.flow import close_question, proceed
+from bot.flow import proceed
 from bot.keyboards import Nav, Pick
 from bot.regions import check_place, place_name, region_name
 from bot.states import Report
@@ -22,7 +23,7 @@ router = Router(name=__name__)
 MAX_PLACE = 200
 
 
-@router.message(Report.place, TEXT)
+@router.message(StateFilter(Report.place), TEXT)
 async def place_typed(message: Message, bot: Bot, state: FSMContext, language: str) -> None:
     draft = await load_draft(state) or Draft()
     typed = " ".join((message.text or "").split())[:MAX_PLACE]
@@ -72,7 +73,7 @@ async def place_typed(message: Message, bot: Bot, state: FSMContext, language: s
     )
 
 
-@router.callback_query(Report.place, Pick.filter(F.kind == "place"))
+@router.callback_query(StateFilter(Report.place), Pick.filter(F.kind == "place"))
 async def suggestion_chosen(
     callback: CallbackQuery, callback_data: Pick, bot: Bot, state: FSMContext, language: str
 ) -> None:
@@ -83,22 +84,23 @@ async def suggestion_chosen(
         return
     draft.place = draft.place_suggestions[index]
     draft.place_done, draft.place_pending, draft.place_suggestions = True, None, []
-    await close_question(callback, draft.place)
-    await proceed(bot, callback.from_user.id, state, draft, language)
+    await proceed(
+        bot, callback.from_user.id, state, draft, language, via=callback, choice=draft.place
+    )
 
 
-@router.callback_query(Report.place, Nav.filter(F.action == "keep_place"))
+@router.callback_query(StateFilter(Report.place), Nav.filter(F.action == "keep_place"))
 async def keep_as_written(
     callback: CallbackQuery, bot: Bot, state: FSMContext, language: str
 ) -> None:
     draft = await load_draft(state) or Draft()
     draft.place = draft.place_pending or draft.place
     draft.place_done, draft.place_pending, draft.place_suggestions = True, None, []
-    await close_question(callback, draft.place or _("as written"))
-    await proceed(bot, callback.from_user.id, state, draft, language)
+    choice = draft.place or _("as written")
+    await proceed(bot, callback.from_user.id, state, draft, language, via=callback, choice=choice)
 
 
-@router.callback_query(Report.place, Nav.filter(F.action == "skip_place"))
+@router.callback_query(StateFilter(Report.place), Nav.filter(F.action == "skip_place"))
 async def skip_place(callback: CallbackQuery, bot: Bot, state: FSMContext, language: str) -> None:
     draft = await load_draft(state) or Draft()
     draft.place, draft.place_done, draft.place_pending, draft.place_suggestions = (
@@ -107,5 +109,6 @@ async def skip_place(callback: CallbackQuery, bot: Bot, state: FSMContext, langu
         None,
         [],
     )
-    await close_question(callback, _("Skipped"))
-    await proceed(bot, callback.from_user.id, state, draft, language)
+    await proceed(
+        bot, callback.from_user.id, state, draft, language, via=callback, choice=_("Skipped")
+    )

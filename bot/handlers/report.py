@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards
 from bot.draft import MIN_TEXT, Draft, load_draft
 from bot.filters import TEXT
-from bot.flow import close_question, discard, proceed
+from bot.flow import discard, edit_or_skip, proceed
 from bot.gate import Sessions
 from bot.handlers.start import show_menu
 from bot.keyboards import Nav, Pick
@@ -59,31 +59,34 @@ async def cancel_confirmed(
     sessions: Sessions,
     intake_ctx: IntakeContext,
 ) -> None:
-    await close_question(callback, _("Discarded"))
+    await callback.answer()
     await discard(state, await load_draft(state), sessions, Path(intake_ctx.attachments_dir))
-    await show_menu(bot, callback.from_user.id, state, _("The report was discarded."))
+    text, markup = _("The report was discarded."), keyboards.main_menu(False)
+    if not await edit_or_skip(callback, text, markup):
+        await bot.send_message(callback.from_user.id, text, reply_markup=markup)
 
 
 @router.callback_query(Nav.filter(F.action == "cancel_no"))
 async def cancel_withdrawn(
     callback: CallbackQuery, bot: Bot, state: FSMContext, language: str
 ) -> None:
-    await close_question(callback, _("Continuing"))
     draft = await load_draft(state)
     if draft is None:
+        await callback.answer()
         await show_menu(bot, callback.from_user.id, state)
         return
-    await proceed(bot, callback.from_user.id, state, draft, language)
+    choice = _("Continuing")
+    await proceed(bot, callback.from_user.id, state, draft, language, via=callback, choice=choice)
 
 
-@router.callback_query(Report.category, Pick.filter(F.kind == "cat"))
+@router.callback_query(StateFilter(Report.category), Pick.filter(F.kind == "cat"))
 async def category_chosen(
     callback: CallbackQuery, callback_data: Pick, bot: Bot, state: FSMContext, language: str
 ) -> None:
     draft = await load_draft(state) or Draft()
     draft.category = callback_data.value if callback_data.value in CATEGORIES else "other"
-    await close_question(callback, label(draft.category, language))
-    await proceed(bot, callback.from_user.id, state, draft, language)
+    choice = label(draft.category, language)
+    await proceed(bot, callback.from_user.id, state, draft, language, via=callback, choice=choice)
 
 
 @router.callback_query(StateFilter(Report.region, Report.place), Pick.filter(F.kind == "reg"))
@@ -99,8 +102,8 @@ async def region_chosen(
         # The place named another region and the citizen agreed: keep the place as well.
         draft.place, draft.place_done = draft.place_pending, True
         draft.place_pending, draft.place_suggestions = None, []
-    await close_question(callback, region_name(draft.region, language))
-    await proceed(bot, callback.from_user.id, state, draft, language)
+    choice = region_name(draft.region, language)
+    await proceed(bot, callback.from_user.id, state, draft, language, via=callback, choice=choice)
 
 
 @router.message(StateFilter(Report.category, Report.region), TEXT)

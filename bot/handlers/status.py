@@ -64,7 +64,7 @@ async def status_button(callback: CallbackQuery, bot: Bot, state: FSMContext) ->
     await bot.send_message(callback.from_user.id, _(ASK_CODE))
 
 
-@router.message(FollowUp.code, TEXT)
+@router.message(StateFilter(FollowUp.code), TEXT)
 @router.message(StateFilter(None), text_matching(CODE))
 async def code_sent(
     message: Message,
@@ -164,7 +164,7 @@ async def _start_adding(
     )
 
 
-@router.message(FollowUp.add_info, TEXT_OR_FILE)
+@router.message(StateFilter(FollowUp.add_info), TEXT_OR_FILE)
 async def info_added(
     message: Message,
     bot: Bot,
@@ -210,7 +210,7 @@ async def _file_of(
     return [RawAttachment(content, item.mime_type, item.name)], None
 
 
-@router.callback_query(FollowUp.add_info, Nav.filter(F.action == "done"))
+@router.callback_query(StateFilter(FollowUp.add_info), Nav.filter(F.action == "done"))
 async def done_adding(callback: CallbackQuery, bot: Bot, state: FSMContext) -> None:
     await callback.answer()
     await state.set_state(None)

@@ -7,6 +7,7 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
@@ -24,7 +25,7 @@ router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.callback_query(Report.summary, Nav.filter(F.action == "send"))
+@router.callback_query(StateFilter(Report.summary), Nav.filter(F.action == "send"))
 async def send(
     callback: CallbackQuery,
     bot: Bot,
@@ -82,7 +83,7 @@ async def deliver_confirmation(
     await state.clear()
 
 
-@router.callback_query(Report.summary, Nav.filter(F.action == "edit"))
+@router.callback_query(StateFilter(Report.summary), Nav.filter(F.action == "edit"))
 async def edit(callback: CallbackQuery) -> None:
     await callback.answer()
     if callback.message is not None and hasattr(callback.message, "edit_reply_markup"):
@@ -92,7 +93,7 @@ async def edit(callback: CallbackQuery) -> None:
             log.debug("edit menu not shown: %s", exc.message)
 
 
-@router.callback_query(Report.summary, Nav.filter(F.action == "summary"))
+@router.callback_query(StateFilter(Report.summary), Nav.filter(F.action == "summary"))
 async def back_to_summary(callback: CallbackQuery) -> None:
     await callback.answer()
     if callback.message is not None and hasattr(callback.message, "edit_reply_markup"):
@@ -102,7 +103,7 @@ async def back_to_summary(callback: CallbackQuery) -> None:
             log.debug("summary buttons not restored: %s", exc.message)
 
 
-@router.callback_query(Report.summary, Pick.filter(F.kind == "field"))
+@router.callback_query(StateFilter(Report.summary), Pick.filter(F.kind == "field"))
 async def edit_field(
     callback: CallbackQuery, callback_data: Pick, bot: Bot, state: FSMContext, language: str
 ) -> None:
@@ -111,5 +112,6 @@ async def edit_field(
         await callback.answer()
         return
     draft.reopen(callback_data.value)
-    await close_question(callback, _("Editing"))
-    await proceed(bot, callback.from_user.id, state, draft, language)
+    await proceed(
+        bot, callback.from_user.id, state, draft, language, via=callback, choice=_("Editing")
+    )
