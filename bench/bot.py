@@ -261,13 +261,18 @@ async def throughput(
     """All citizens at once, as fast as the bot answers. The dialogue steps run first, then
     every citizen presses Send: the CPU of the two kinds of update is measured apart."""
     work = _citizens(emu, bot.kind, citizens, first_id)
+    # BENCH_PROFILE=path profiles the dialogue steps of this phase (BENCH_PROFILE_STEP=send:
+    # the Send step) in the bot process.
+    profiled = os.environ.get("BENCH_PROFILE_STEP", "dialogue")
     profiling = bool(os.environ.get("BENCH_PROFILE")) and first_id == 10_000
-    if profiling:
+    if profiling and profiled == "dialogue":
         bot.process.send_signal(signal.SIGUSR1)
     dialogue = await _run(bot, [(u, steps[:-1]) for u, steps in work], 0.0)
     if profiling:
-        bot.process.send_signal(signal.SIGUSR2)
+        bot.process.send_signal(signal.SIGUSR2 if profiled == "dialogue" else signal.SIGUSR1)
     send = await _run(bot, [(u, steps[-1:]) for u, steps in work], 0.0)
+    if profiling and profiled == "send":
+        bot.process.send_signal(signal.SIGUSR2)
     elapsed, cpu = dialogue[1] + send[1], dialogue[2] + send[2]
     everything = dialogue[0][False] + send[0][False]
     result = {"citizens": citizens, **_summary(everything, elapsed, cpu)}

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.draft import Draft
@@ -95,20 +95,23 @@ async def submit(
 async def mark_ack_delivered(session: AsyncSession, case_id: int) -> None:
     """The bot shows the acknowledgement in the chat: the outbox must not send it again, and
     the plain receipt code must not stay in the row."""
-    rows = await session.exec(
-        select(Notification).where(
-            Notification.case_id == case_id,
-            Notification.kind == NotificationKind.ack,
-            Notification.channel == Channel.telegram,
+    statement = (
+        update(Notification)
+        .where(
+            col(Notification.case_id) == case_id,
+            col(Notification.kind) == NotificationKind.ack,
+            col(Notification.channel) == Channel.telegram,
         )
+        .values(
+            status=NotificationStatus.sent,
+            payload={},
+            attempts=1,
+            sent_at=utcnow(),
+            result={"delivered_by": "bot"},
+        )
+        .execution_options(synchronize_session=False)
     )
-    for row in rows.all():
-        row.status = NotificationStatus.sent
-        row.payload = {}
-        row.attempts = 1
-        row.sent_at = utcnow()
-        row.result = {"delivered_by": "bot"}
-        session.add(row)
+    await session.exec(statement)  # type: ignore[call-overload]
 
 
 async def _already_sent(session: AsyncSession, draft: Draft) -> Submitted | None:
