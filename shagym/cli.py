@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from shagym.cli_bot import app as bot_app
 from shagym.cli_commissions import app as commissions_app
 from shagym.cli_digest import app as digest_app
 from shagym.cli_mail import ingest_eml, mail_app
@@ -34,6 +35,7 @@ app.add_typer(reports_app, name="reports")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(digest_app, name="digest")
 app.add_typer(mail_app, name="mail")
+app.add_typer(bot_app, name="bot")
 app.command("ingest-eml")(ingest_eml)
 app.command("demo")(demo)
 

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import bot_fixtures
+import pytest
 
 from bot.service import run_bot
 from models.db import SessionFactory
@@ -66,3 +67,22 @@ def test_no_filter_or_handler_of_ours_runs_in_a_thread(tmp_path: Path) -> None:
 
     walk(dp)
     assert threaded == []
+
+
+def test_the_ban_list_is_kept_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from shagym.cli import app
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    assert runner.invoke(app, ["bot", "ban", "4242", "--reason", "spam"]).exit_code == 0
+    listed = runner.invoke(app, ["bot", "bans"]).output.strip().splitlines()
+    assert [json.loads(line)["telegram_user_id"] for line in listed] == [4242]
+    assert "unbanned 4242" in runner.invoke(app, ["bot", "unban", "4242"]).output
+    assert runner.invoke(app, ["bot", "bans"]).output.strip() == ""
+    assert json.loads(runner.invoke(app, ["bot", "ledger"]).output) == {}
