@@ -193,9 +193,10 @@ async def citizen(
     think: float,
     latencies: dict[bool, list[float]],
     start_after: float = 0.0,
+    ends_with_send: bool = True,
 ) -> None:
-    """Act step by step, waiting for each answer; latencies of the last step (Send) are
-    kept apart from the others."""
+    """Act step by step, waiting for each answer; latencies of the Send step (the last, when
+    `ends_with_send`) are kept apart from the others."""
     loop = asyncio.get_running_loop()
     await asyncio.sleep(start_after)
     for index, step in enumerate(steps):
@@ -208,7 +209,8 @@ async def citizen(
             await user.chat.next_message(timeout=120)
         else:
             await user.chat.next(timeout=120)
-        latencies[index == len(steps) - 1 and len(steps) > 1].append(loop.time() - started)
+        is_send = ends_with_send and index == len(steps) - 1
+        latencies[is_send].append(loop.time() - started)
         STARTS.append(started)
 
 
@@ -234,13 +236,14 @@ async def _run(
     work: list[tuple[UserDriver, list[Step]]],
     think: float,
     arrivals_per_second: float | None = None,
+    ends_with_send: bool = True,
 ) -> tuple[dict[bool, list[float]], float, float]:
     latencies: dict[bool, list[float]] = {False: [], True: []}
     gap = 1 / arrivals_per_second if arrivals_per_second else 0.0
     cpu_before, started = bot.cpu_seconds(), time.perf_counter()
     await asyncio.gather(
         *(
-            citizen(user, steps, think, latencies, start_after=index * gap)
+            citizen(user, steps, think, latencies, index * gap, ends_with_send)
             for index, (user, steps) in enumerate(work)
         )
     )
@@ -267,18 +270,18 @@ async def throughput(
     profiling = bool(os.environ.get("BENCH_PROFILE")) and first_id == 10_000
     if profiling and profiled == "dialogue":
         bot.process.send_signal(signal.SIGUSR1)
-    dialogue = await _run(bot, [(u, steps[:-1]) for u, steps in work], 0.0)
+    dialogue = await _run(bot, [(u, steps[:-1]) for u, steps in work], 0.0, None, False)
     if profiling:
         bot.process.send_signal(signal.SIGUSR2 if profiled == "dialogue" else signal.SIGUSR1)
     send = await _run(bot, [(u, steps[-1:]) for u, steps in work], 0.0)
     if profiling and profiled == "send":
         bot.process.send_signal(signal.SIGUSR2)
     elapsed, cpu = dialogue[1] + send[1], dialogue[2] + send[2]
-    everything = dialogue[0][False] + send[0][False]
+    everything = dialogue[0][False] + send[0][True]
     result = {"citizens": citizens, **_summary(everything, elapsed, cpu)}
     result["completed_reports_per_second"] = round(citizens / elapsed, 2)
     result["dialogue_steps"] = _summary(dialogue[0][False], dialogue[1], dialogue[2])
-    result["send_step"] = _summary(send[0][False], send[1], send[2])
+    result["send_step"] = _summary(send[0][True], send[1], send[2])
     return result
 
 
@@ -340,6 +343,10 @@ async def main(citizens: int, paced: int, think: float, rate: float) -> dict[str
     ours = await run_bot("ours", citizens, paced, think, rate)
     echo = await run_bot("echo", citizens, paced, think, rate)
     ratio = ours["throughput"]["cpu_ms_per_update"] / echo["throughput"]["cpu_ms_per_update"]
+    dialogue = (
+        ours["throughput"]["dialogue_steps"]["cpu_ms_per_update"]
+        / echo["throughput"]["dialogue_steps"]["cpu_ms_per_update"]
+    )
     return {
         "benchmark": "bot",
         "machine": {
@@ -357,9 +364,13 @@ async def main(citizens: int, paced: int, think: float, rate: float) -> dict[str
         },
         "ours": ours,
         "echo": echo,
+        # Ours over echo, CPU per update: all updates, and the seven dialogue steps alone (the
+        # eighth, Send, opens the case: intake's analysis and some twenty SQL statements).
         "cpu_per_update_ratio": round(ratio, 2),
+        "cpu_per_update_ratio_dialogue": round(dialogue, 2),
         "targets": {
             "cpu_per_update_at_most_2x_echo": ratio <= 2.0,
+            "cpu_per_dialogue_update_at_most_2x_echo": dialogue <= 2.0,
             "p99_under_250ms_at_100_updates_per_second": ours["paced"]["latency_ms_p99"] < 250
             and rate >= 100,
         },
