@@ -38,8 +38,7 @@ async def _run(root: Path, started: float, kept: bool) -> None:
         await asyncio.wait([story, world.service], return_when=asyncio.FIRST_COMPLETED)
         if not story.done():  # the service stopped first: Ctrl-C, or it failed
             story.cancel()
-            world._check_service()
-            raise KeyboardInterrupt
+            world.check_service()
         story.result()
         printer.outro(time.monotonic() - started, kept)
 
@@ -62,11 +61,16 @@ def demo(
     ] = None,
 ) -> None:
     """Show the whole hotline working, offline: citizens, commissions, answers, digests."""
+    from shagym.demo_world import COMMISSIONS_FILE, Stopped
+
+    if not COMMISSIONS_FILE.is_file():
+        typer.echo(f"error: the demo needs {COMMISSIONS_FILE}: run it from a clone", err=True)
+        raise typer.Exit(2)
     started = time.monotonic()
     root = _workdir(keep)
     try:
         asyncio.run(_run(root, started, keep is not None))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stopped):
         typer.echo("demo stopped", err=True)
         raise typer.Exit(130) from None
     except Exception as exc:

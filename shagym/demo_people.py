@@ -39,11 +39,23 @@ class Report:
     answer_file: Path | None = None  # the relayed answer's email, for email citizens
 
 
-async def step(user: UserDriver, act: Callable[[], Awaitable[int]]) -> SentMessage:
-    """Act, then the bot's next new message in the private chat."""
+async def step(
+    user: UserDriver, act: Callable[[], Awaitable[int]], until: Callable[[SentMessage], bool]
+) -> SentMessage:
+    """Act, then the first message the bot sends or edits afterwards that `until` accepts
+    (the bot may answer a press by turning the question into the next one)."""
     user.chat.skip()
     await act()
-    return await user.chat.next_message(STEP_TIMEOUT)
+    return await user.chat.wait_for(until, STEP_TIMEOUT)
+
+
+def offers(data: str) -> Callable[[SentMessage], bool]:
+    """A message with the button whose callback data is `data`."""
+    return lambda message: message.button(data=data) is not None
+
+
+def has_receipt(message: SentMessage) -> bool:
+    return CODE.search(message.text) is not None
 
 
 def take_receipt(report: Report, confirmation: SentMessage) -> Report:
@@ -82,27 +94,35 @@ def yerbolat() -> Report:
     )
 
 
+GUIDED_PRESSES = (  # (button pressed, the button the next question offers)
+    ("p:lang:ru", "n:report"),
+    ("n:report", "p:cat:vote_buying"),
+    ("p:cat:vote_buying", "p:reg:AKM"),
+    ("p:reg:AKM", "n:skip_place"),
+)
+
+
 async def guided_report(world: DemoWorld, report: Report) -> Report:
     """Алия: /start, Russian, Report, category, region, place, a photo, text, anonymous, Send."""
     user = world.emu.user(int(report.address), report.who, language_code="ru")
-    await step(user, lambda: user.send("/start"))
-    for data in ("p:lang:ru", "n:report", "p:cat:vote_buying", "p:reg:AKM"):
-        await step(user, lambda data=data: user.press(data=data))
-    await step(user, lambda: user.send(ALIYA_PLACE))
-    await step(user, lambda: user.send_photo(demo_photo()))
-    await step(user, lambda: user.send(report.text))
-    for data in ("n:next", "n:anonymous"):
-        await step(user, lambda data=data: user.press(data=data))
-    return take_receipt(report, await step(user, lambda: user.press(data="n:send")))
+    await step(user, lambda: user.send("/start"), offers("p:lang:ru"))
+    for pressed, offered in GUIDED_PRESSES:
+        await step(user, lambda data=pressed: user.press(data=data), offers(offered))
+    await step(user, lambda: user.send(ALIYA_PLACE), offers("n:next"))
+    await step(user, lambda: user.send_photo(demo_photo()), offers("n:next"))
+    await step(user, lambda: user.send(report.text), offers("n:next"))
+    await step(user, lambda: user.press(data="n:next"), offers("n:anonymous"))
+    await step(user, lambda: user.press(data="n:anonymous"), offers("n:send"))
+    return take_receipt(report, await step(user, lambda: user.press(data="n:send"), has_receipt))
 
 
 async def free_text_report(world: DemoWorld, report: Report) -> Report:
     """Ерболат: writes what happened in Kazakh; the bot drafts the report and asks only
     whether to leave a contact, then shows the summary."""
     user = world.emu.user(int(report.address), report.who, language_code="kk")
-    await step(user, lambda: user.send(report.text))
-    await step(user, lambda: user.press(data="n:anonymous"))
-    return take_receipt(report, await step(user, lambda: user.press(data="n:send")))
+    await step(user, lambda: user.send(report.text), offers("n:anonymous"))
+    await step(user, lambda: user.press(data="n:anonymous"), offers("n:send"))
+    return take_receipt(report, await step(user, lambda: user.press(data="n:send"), has_receipt))
 
 
 @dataclass(slots=True)

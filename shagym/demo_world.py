@@ -100,14 +100,23 @@ class DemoWorld:
                     parsed = email.message_from_bytes(received.data, policy=email.policy.default)
                     if await wanted(parsed):  # type: ignore[arg-type]
                         return received
-                self._check_service()
+                self.check_service()
                 with contextlib.suppress(TimeoutError):
                     await self.sink.wait_for(seen + 1, timeout=1.0)
 
-    def _check_service(self) -> None:
-        if self.service.done():
-            error = self.service.exception()
-            raise RuntimeError("the shagym service stopped early") from error
+    def check_service(self) -> None:
+        """Raise when the service has ended: `Stopped` when it was asked to (Ctrl-C: the
+        runner turns SIGINT into its stop event), RuntimeError when it failed."""
+        if not self.service.done():
+            return
+        error = None if self.service.cancelled() else self.service.exception()
+        if error is None and self.stop.is_set():
+            raise Stopped
+        raise RuntimeError("the shagym service stopped early") from error
+
+
+class Stopped(Exception):
+    """The service was stopped (Ctrl-C) before the demo ended."""
 
 
 async def _start_dovecot() -> tuple[Dovecot | None, str | None]:
@@ -128,11 +137,16 @@ async def _wait_up(world: DemoWorld) -> None:
     """Until the bot polls the emulator (the store is migrated and commissions loaded by
     then: the runner does both before it starts a loop)."""
 
-    def up() -> bool:
-        return world.emu.polls > 0 or world.service.done()
-
-    await world.emu.wait_until(up, timeout=START_TIMEOUT)
-    world._check_service()
+    polled = asyncio.ensure_future(
+        world.emu.wait_until(lambda: world.emu.polls > 0, START_TIMEOUT)
+    )
+    try:
+        await asyncio.wait([polled, world.service], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        polled.cancel()
+    world.check_service()
+    if polled.cancelled() or polled.exception() is not None:
+        raise RuntimeError(f"the bot did not poll the emulator within {START_TIMEOUT:.0f} s")
 
 
 @contextlib.asynccontextmanager

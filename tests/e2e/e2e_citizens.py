@@ -15,8 +15,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
-from crowd import complaint
-from system import HOTLINE
+from e2e_crowd import complaint
+from e2e_system import HOTLINE
 
 from models.types import utcnow
 from sandbox.telegram import SentMessage, TelegramEmulator

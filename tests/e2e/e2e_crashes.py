@@ -13,9 +13,9 @@ import contextlib
 import random
 import time
 
-from citizens import Citizen, report
+from e2e_citizens import Citizen, report
 from e2e_store import expire_leases, progress, unfinished_senders
-from system import Sandboxes, Shagym
+from e2e_system import Sandboxes, Shagym
 
 from models.db import SessionFactory
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import col, select
 
 from bot.ledger import FINAL
@@ -14,6 +15,12 @@ from models.tables import Case, InboundEmail, Notification, Reporter, TelegramUp
 from models.types import utcnow
 
 UNSETTLED = ("pending", "sending")
+
+
+def observer_engine(url: str) -> AsyncEngine:
+    """An engine for watching the store: plain deferred transactions, so the test's reads
+    (WAL) never take the write lock the service's writers queue for."""
+    return create_async_engine(url, connect_args={"timeout": 30})
 
 
 async def expire_leases(sessions: SessionFactory) -> list[int]:

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import shagym
 from intake.commissions import read_file
 from sandbox.dovecot import DEFAULT_PASSWORD, DEFAULT_USER, Dovecot
 from sandbox.smtp import SmtpSink
@@ -60,12 +61,18 @@ class Sandboxes:
             return int(box.folder.status(folder, ["MESSAGES"])["MESSAGES"])
 
 
+def source_root() -> Path:
+    """Where the code under test was imported from: the child runs the same code."""
+    return Path(shagym.__file__).resolve().parent.parent
+
+
 def environment(world: Sandboxes, directory: Path) -> dict[str, str]:
     """Only what `shagym run` needs, so nothing of the caller's environment leaks in; the
     working directory has no `.env` either."""
     imap = {key: str(value) for key, value in world.dovecot.settings().items()}
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(source_root()),
         "HOME": str(directory),
         "LANG": "C.UTF-8",
         "DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'shagym.db'}",

@@ -18,15 +18,15 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from citizens import CODE, Citizen, complaint_email, telegram_citizens
-from crashes import Crashes, citizens_report, mail_arrives, settle
-from crowd import complaint
-from e2e_store import Final, final_state
-from system import Sandboxes, Shagym
+from e2e_citizens import CODE, Citizen, complaint_email, telegram_citizens
+from e2e_crashes import Crashes, citizens_report, mail_arrives, settle
+from e2e_crowd import complaint
+from e2e_store import Final, final_state, observer_engine
+from e2e_system import Sandboxes, Shagym
 
 from bot.ledger import FINAL
 from intake.commissions import read_file
-from models.db import create_engine, create_session_factory
+from models.db import create_session_factory
 from models.outbox import notification_id_from_message_id
 from sandbox.dovecot import unavailable_reason
 from shagym.demo_facts import parse
@@ -50,7 +50,7 @@ async def test_it_keeps_every_promise_through_five_sigkills(tmp_path: Path) -> N
     async with Sandboxes.start() as world:
         shagym = Shagym(world, tmp_path)
         await shagym.start()
-        engine = create_engine(shagym.env["DATABASE_URL"])
+        engine = observer_engine(shagym.env["DATABASE_URL"])
         sessions = create_session_factory(engine)
         crashes = Crashes(shagym, sessions, random.Random(SEED))
         try:
