@@ -24,13 +24,11 @@ DEADLINE = 300.0  # seconds: a hang becomes an error, never a demo that never en
 
 
 async def _run(root: Path, started: float, kept: bool) -> None:
-    from rich.console import Console
-
-    from shagym.demo_print import Printer
+    from shagym.demo_print import DemoConsole, Printer
     from shagym.demo_story import play
     from shagym.demo_world import demo_world
 
-    console = Console(highlight=False)
+    console = DemoConsole(highlight=False)
     async with asyncio.timeout(DEADLINE), demo_world(root) as world:
         printer = Printer(console, world)
         printer.intro()
@@ -61,6 +59,7 @@ def demo(
     ] = None,
 ) -> None:
     """Show the whole hotline working, offline: citizens, commissions, answers, digests."""
+    from shagym.demo_print import OutputClosed
     from shagym.demo_world import COMMISSIONS_FILE, Stopped
 
     if not COMMISSIONS_FILE.is_file():
@@ -73,6 +72,13 @@ def demo(
     except (KeyboardInterrupt, Stopped):
         typer.echo("demo stopped", err=True)
         raise typer.Exit(130) from None
+    except TimeoutError as exc:
+        typer.echo(
+            f"error: the demo got stuck: {str(exc) or f'not done in {DEADLINE:.0f} s'}", err=True
+        )
+        raise typer.Exit(1) from None
+    except OutputClosed:
+        raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell pipeline expects
     except Exception as exc:
         logging.getLogger("shagym.demo").debug("the demo failed", exc_info=True)
         typer.echo(

@@ -8,6 +8,8 @@ the top.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -19,6 +21,21 @@ from shagym.demo_facts import CaseFacts
 from shagym.demo_people import Report
 from shagym.demo_story import Story
 from shagym.demo_world import INSTALL_HINT, DemoWorld
+
+
+class OutputClosed(Exception):
+    """Whoever read the story stopped reading (`shagym demo | head`)."""
+
+
+class DemoConsole(Console):
+    """rich's Console, except that a closed pipe is an ordinary exception: rich's own answer
+    (SystemExit from inside a task) would skip the service's shutdown."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise OutputClosed
 
 
 def _shorten(text: str, width: int = 120) -> str:

@@ -91,6 +91,16 @@ class DemoWorld:
         self, wanted: Callable[[EmailMessage], Awaitable[bool]], timeout: float = 60.0
     ) -> Received:
         """The first message at the sink (already there, or arriving) that `wanted` accepts."""
+        try:
+            return await self._wait_mail(wanted, timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"an expected email did not reach the SMTP sink in {timeout:.0f} s"
+            ) from None
+
+    async def _wait_mail(
+        self, wanted: Callable[[EmailMessage], Awaitable[bool]], timeout: float
+    ) -> Received:
         async with asyncio.timeout(timeout):
             seen = 0
             while True:
