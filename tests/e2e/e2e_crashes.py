@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import time
 
 from e2e_citizens import Citizen, report
 from e2e_store import expire_leases, progress, unfinished_senders
@@ -33,7 +32,6 @@ class Crashes:
         self.shagym, self.sessions, self.rng = shagym, sessions, rng
         self.held: set[int] = set()  # outbox rows claimed and unsettled at a kill
         self.in_flight: set[int] = set()  # Telegram users with an update in hand at a kill
-        self.moments: list[float] = []
 
     async def run(self, kills: int) -> None:
         emu = self.shagym.world.emu
@@ -43,7 +41,6 @@ class Crashes:
                 emu.hold("sendMessage")
                 with contextlib.suppress(TimeoutError):
                     await emu.wait_until(lambda: emu.held("sendMessage") >= 3, timeout=15)
-            self.moments.append(time.monotonic())
             await self.shagym.kill()
             emu.release("sendMessage")
             self.held |= set(await expire_leases(self.sessions))

@@ -81,7 +81,8 @@ async def test_it_keeps_every_promise_through_five_sigkills(tmp_path: Path) -> N
         pytest.xfail(
             f"{len(lost)} citizens whose Send was in hand at a kill got no receipt code "
             f"(bot/handlers/summary.py: a replay after the case is committed shows the case "
-            f"number only, or no confirmation at all): {[c.outcome[:40] for c in lost]}"
+            f"number only, or no confirmation at all; seed {SEED}): "
+            f"{[c.outcome[:40] for c in lost]}"
         )
 
 
