@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sandbox.telegram import SentMessage, UserDriver
@@ -107,7 +108,7 @@ async def guided_report(world: DemoWorld, report: Report) -> Report:
     user = world.emu.user(int(report.address), report.who, language_code="ru")
     await step(user, lambda: user.send("/start"), offers("p:lang:ru"))
     for pressed, offered in GUIDED_PRESSES:
-        await step(user, lambda data=pressed: user.press(data=data), offers(offered))
+        await step(user, partial(user.press, data=pressed), offers(offered))
     await step(user, lambda: user.send(ALIYA_PLACE), offers("n:next"))
     await step(user, lambda: user.send_photo(demo_photo()), offers("n:next"))
     await step(user, lambda: user.send(report.text), offers("n:next"))
