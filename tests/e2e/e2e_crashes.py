@@ -13,7 +13,7 @@ import contextlib
 import random
 
 from e2e_citizens import Citizen, report
-from e2e_store import expire_leases, progress, unfinished_senders
+from e2e_store import expire_leases, progress, stuck, unfinished_senders
 from e2e_system import Sandboxes, Shagym
 
 from models.db import SessionFactory
@@ -21,7 +21,7 @@ from models.db import SessionFactory
 UPTIME = (1.5, 7.0)  # seconds the service runs before a kill
 CITIZEN_GAP = 0.2  # seconds between two citizens starting
 MAIL_CHUNKS, MAIL_GAP = 10, 3.0
-SETTLE_TIMEOUT = 240.0
+SETTLE_TIMEOUT = 360.0  # the groups' 20 cards a minute alone take about two
 
 
 class Crashes:
@@ -94,12 +94,21 @@ async def settle(
     service is another process, so its progress is polled): nothing more can come to them,
     and they are stopped."""
     before = None
-    async with asyncio.timeout(SETTLE_TIMEOUT):
-        while True:
-            now = await _quiet(world, sessions, emails)
-            if now is not None and (citizens.done() or now == before):
-                break
-            before = now
-            await asyncio.sleep(1.0)
-    citizens.cancel()
-    await asyncio.gather(citizens, return_exceptions=True)
+    try:
+        async with asyncio.timeout(SETTLE_TIMEOUT):
+            while True:
+                now = await _quiet(world, sessions, emails)
+                if now is not None and (citizens.done() or now == before):
+                    break
+                before = now
+                await asyncio.sleep(1.0)
+    except TimeoutError:
+        state = await stuck(sessions)
+        state |= {
+            "inbox": await asyncio.to_thread(world.inbox),
+            "unread updates": world.emu.pending_updates,
+        }
+        raise AssertionError(f"not settled in {SETTLE_TIMEOUT:.0f} s: {state}") from None
+    finally:
+        citizens.cancel()
+        await asyncio.gather(citizens, return_exceptions=True)

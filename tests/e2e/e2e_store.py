@@ -94,6 +94,31 @@ async def progress(sessions: SessionFactory) -> Progress:
     )
 
 
+async def stuck(sessions: SessionFactory) -> dict[str, object]:
+    """What keeps the system from settling: for the failure message when it does not."""
+    async with sessions() as session:
+        rows = (
+            await session.exec(
+                select(Notification).where(col(Notification.status).in_(UNSETTLED)).limit(5)
+            )
+        ).all()
+        updates = (
+            await session.exec(
+                select(TelegramUpdate)
+                .where(col(TelegramUpdate.status).not_in(list(FINAL)))
+                .limit(5)
+            )
+        ).all()
+    return {
+        "progress": await progress(sessions),
+        "outbox": [
+            (n.id, n.kind, n.channel, n.status, n.attempts, str(n.next_attempt_at), n.last_error)
+            for n in rows
+        ],
+        "ledger": [(u.update_id, u.status, u.attempts, u.error) for u in updates],
+    }
+
+
 @dataclass(slots=True)
 class Final:
     """Everything the assertions need, read once the service has stopped."""
