@@ -1,4 +1,9 @@
-"""Sending a finished draft: one case, with the acknowledgement shown in the chat itself."""
+"""Sending a finished draft: one case, with the acknowledgement shown in the chat itself.
+
+The plain receipt code lives only in the case's ack row until the citizen has it. A kill after
+the case commits therefore loses nothing: the replayed update (or, failing that, the outbox
+after ACK_GRACE) still delivers it, and the row is erased once it is delivered.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import col, select, update
+from sqlalchemy import Update
+from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.draft import Draft
@@ -28,12 +34,14 @@ from models.types import utcnow
 
 log = logging.getLogger(__name__)
 
+# How long the outbox leaves a Telegram receipt to the bot before sending it itself.
+ACK_GRACE = dt.timedelta(minutes=5)
+
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
     case_id: int
     number: str
-    code: str | None  # None when this draft had already been sent (the code was shown then)
     commission: str
     due_at: dt.datetime
 
@@ -85,33 +93,64 @@ async def submit(
     opened = await open_case(session, raw, ctx)
     case = opened.case
     assert case.id is not None
-    await mark_ack_delivered(session, case.id)
+    await session.exec(_hold_ack(case.id, utcnow()))  # type: ignore[call-overload]
     commission = await session.get(Commission, case.commission_code)
     await session.commit()
     name = commission.name if commission else case.commission_code
-    return Submitted(case.id, case.number, opened.receipt_code, name, case.due_at)
+    return Submitted(case.id, case.number, name, case.due_at)
+
+
+def _ack_of(case_id: int) -> Update:
+    return update(Notification).where(
+        col(Notification.case_id) == case_id,
+        col(Notification.kind) == NotificationKind.ack,
+        col(Notification.channel) == Channel.telegram,
+    )
+
+
+def _hold_ack(case_id: int, now: dt.datetime) -> Update:
+    """The bot shows the receipt in the chat itself; the outbox holds back its own copy for
+    ACK_GRACE and sends it only if the bot never could (a crash whose update was given up)."""
+    return (
+        _ack_of(case_id)
+        .where(
+            col(Notification.status) == NotificationStatus.pending,
+            or_(col(Notification.lease_until).is_(None), col(Notification.lease_until) <= now),
+        )
+        .values(next_attempt_at=now + ACK_GRACE, result={"held_for": "bot"})
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def take_receipt_code(session: AsyncSession, case_id: int) -> str | None:
+    """The plain receipt code, if the citizen does not have it yet: the ack row is held back
+    from the outbox once more while the bot delivers it. None once the outbox or an earlier
+    confirmation has delivered it."""
+    taken = await session.exec(  # type: ignore[call-overload]
+        _hold_ack(case_id, utcnow()).returning(col(Notification.payload))
+    )
+    payloads = [row[0] for row in taken]
+    await session.commit()
+    return next((p.get("receipt_code") for p in payloads if p.get("receipt_code")), None)
 
 
 async def mark_ack_delivered(session: AsyncSession, case_id: int) -> None:
-    """The bot shows the acknowledgement in the chat: the outbox must not send it again, and
-    the plain receipt code must not stay in the row."""
+    """The bot has shown the acknowledgement: the outbox must not send it again, and the plain
+    receipt code must not stay in the row."""
     statement = (
-        update(Notification)
-        .where(
-            col(Notification.case_id) == case_id,
-            col(Notification.kind) == NotificationKind.ack,
-            col(Notification.channel) == Channel.telegram,
-        )
+        _ack_of(case_id)
+        .where(col(Notification.status) == NotificationStatus.pending)
         .values(
             status=NotificationStatus.sent,
             payload={},
-            attempts=1,
+            attempts=Notification.attempts + 1,
             sent_at=utcnow(),
             result={"delivered_by": "bot"},
         )
         .execution_options(synchronize_session=False)
     )
     await session.exec(statement)  # type: ignore[call-overload]
+    await session.commit()
 
 
 async def _already_sent(session: AsyncSession, draft: Draft) -> Submitted | None:
@@ -124,4 +163,4 @@ async def _already_sent(session: AsyncSession, draft: Draft) -> Submitted | None
     assert case is not None and case.id is not None
     commission = await session.get(Commission, case.commission_code)
     name = commission.name if commission else case.commission_code
-    return Submitted(case.id, case.number, None, name, case.due_at)
+    return Submitted(case.id, case.number, name, case.due_at)

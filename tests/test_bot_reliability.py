@@ -4,14 +4,22 @@ users, the ban list and the flood limit."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import re
+from typing import Any
 
 import bot_fixtures
+import pytest
 from bot_fixtures import BotHarness, send_report, tap, walk_to_summary
 from sqlmodel import select
 
+from bot.handlers import summary
 from bot.middlewares.access import Throttle
+from bot.submit import ACK_GRACE, submit
 from intake.answers import record_commission_answer
 from models.tables import BannedUser, Case, Notification, Reporter
+from models.types import utcnow
+from sandbox.telegram_driver import UserDriver
 
 tg = bot_fixtures.tg
 tg_db = bot_fixtures.tg_db
@@ -163,3 +171,67 @@ async def test_it_escapes_html_in_names_and_texts(tg: BotHarness) -> None:
     assert "<script>alert(1)</script> & «Ко»" in summary.text
     assert tg.emu.served_errors.get(400, 0) == 0
     assert all(c.status == 200 for c in tg.emu.calls)  # every text parsed as Telegram HTML
+
+
+CODE = re.compile(r"\d{4} \d{4} \d{4} \d{4}")
+
+
+async def _ack_row(tg: BotHarness) -> Notification:
+    [case] = await tg.cases()
+    async with tg.sessions() as session:
+        found = select(Notification).where(
+            Notification.case_id == case.id, Notification.kind == "ack"
+        )
+        return (await session.exec(found)).one()
+
+
+async def _receipt_after_replay(tg: BotHarness, user: UserDriver) -> str:
+    """Restart (the unfinished Send is handled again); the one receipt code the chat got,
+    which opens the case with /status; the ack row no longer holds it."""
+    await tg.restart()
+    done = await user.chat.wait_for("Код квитанции")
+    codes = [m for m in user.chat.sent if CODE.search(m.text)]
+    assert codes == [done]
+    code = CODE.search(done.text).group()  # type: ignore[union-attr]
+    [case] = await tg.cases()
+    assert case.number in (await user.say(f"/status {code}")).text
+    ack = await _ack_row(tg)
+    assert (ack.status, ack.payload, ack.result) == ("sent", {}, {"delivered_by": "bot"})
+    return code
+
+
+async def test_a_kill_right_after_the_case_is_stored_still_delivers_the_receipt(
+    tg_db: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tg = tg_db
+    user = tg.user(4010, "Айдос")
+    await walk_to_summary(user)
+
+    async def stored_then_killed(*args: Any, **kwargs: Any) -> None:
+        await submit(*args, **kwargs)
+        raise RuntimeError("killed after the commit")
+
+    monkeypatch.setattr(summary, "submit", stored_then_killed)
+    row = await tg.ended(await user.press(data="n:send"))
+    assert row is not None and row.status == "failed"
+    held = await _ack_row(tg)  # the outbox leaves the receipt to the bot for a while
+    assert held.status == "pending" and held.payload["receipt_code"]
+    assert held.next_attempt_at - utcnow() > ACK_GRACE - dt.timedelta(minutes=1)
+    monkeypatch.undo()
+    await _receipt_after_replay(tg, user)
+    assert len(await tg.cases()) == 1
+
+
+async def test_a_kill_before_the_confirmation_is_shown_still_delivers_it(
+    tg: BotHarness,
+) -> None:
+    user = tg.user(4011, "Айдос")
+    await walk_to_summary(user)
+    tg.emu.hold("editMessageReplyMarkup")  # the summary's buttons closed: just before it
+    await user.press(data="n:send")
+    await tg.emu.wait_until(lambda: tg.emu.held("editMessageReplyMarkup") == 1)
+    await tg.crash()
+    tg.emu.release("editMessageReplyMarkup")
+    assert [m for m in user.chat.sent if CODE.search(m.text)] == []
+    await _receipt_after_replay(tg, user)
+    assert len(await tg.cases()) == 1

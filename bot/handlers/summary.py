@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -18,7 +19,7 @@ from bot.flow import close_question, proceed
 from bot.gate import Sessions
 from bot.keyboards import Nav, Pick
 from bot.states import Report
-from bot.submit import Submitted, submit
+from bot.submit import Submitted, mark_ack_delivered, submit, take_receipt_code
 from intake.cases import IntakeContext
 
 router = Router(name=__name__)
@@ -42,45 +43,83 @@ async def send(
     # The session is closed before the FSM writes: on SQLite each transaction holds the lock.
     async with sessions() as session:
         result = await submit(session, draft, callback.from_user.id, language, intake_ctx)
-    # Until the confirmation is delivered the code waits in the dialogue data (a failed send is
-    # retried from the update ledger); it is dropped as soon as the citizen has it.
+    # Until the confirmation is delivered the dialogue remembers it is owed (a failed or killed
+    # send is handled again from the update ledger); the code itself stays in the ack row.
     await state.set_state(None)
     await state.set_data({"confirm": _pending(result, draft.contact in (None, "anonymous"))})
     await close_question(callback, _("Sent"), answer=False)
-    await deliver_confirmation(bot, callback.from_user.id, state, language, intake_ctx)
+    await deliver_confirmation(bot, callback.from_user.id, state, sessions, language, intake_ctx)
+
+
+@router.callback_query(StateFilter(None), Nav.filter(F.action == "send"))
+async def send_again(
+    callback: CallbackQuery,
+    bot: Bot,
+    state: FSMContext,
+    language: str,
+    sessions: Sessions,
+    intake_ctx: IntakeContext,
+) -> None:
+    """Send pressed again, or replayed after a crash between the case and its confirmation:
+    a confirmation still owed is delivered now."""
+    if not (await state.get_data()).get("confirm"):
+        await callback.answer(_("This report has already been sent."))
+        return
+    await callback.answer()
+    await deliver_confirmation(bot, callback.from_user.id, state, sessions, language, intake_ctx)
 
 
 def _pending(result: Submitted, anonymous: bool) -> dict[str, object]:
     return {
         "anonymous": anonymous,
+        "case_id": result.case_id,
         "number": result.number,
-        "code": result.code,
         "commission": result.commission,
         "due_at": result.due_at.isoformat(),
     }
 
 
 async def deliver_confirmation(
-    bot: Bot, chat_id: int, state: FSMContext, language: str, ctx: IntakeContext
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    sessions: Sessions,
+    language: str,
+    ctx: IntakeContext,
 ) -> None:
+    """Show the confirmation owed in the dialogue data, with the receipt code unless the
+    citizen already has it; then the ack row forgets the code and the dialogue ends."""
     pending = (await state.get_data()).get("confirm")
     if not pending:
         return
-    due = texts.due_text(dt.datetime.fromisoformat(pending["due_at"]), ctx.zone, language)
-    if pending.get("code"):
-        text = texts.confirmation(
-            pending["number"],
-            pending["code"],
-            pending["commission"],
-            due,
-            anonymous=bool(pending.get("anonymous")),
-        )
-    else:
-        text = _("This report was already sent as case <b>{number}</b>.").format(
+    async with sessions() as session:
+        code = await take_receipt_code(session, pending["case_id"])
+    await bot.send_message(
+        chat_id,
+        _confirmation(pending, code, language, ctx),
+        reply_markup=keyboards.case_actions(False),
+    )
+    if code is not None:
+        async with sessions() as session:
+            await mark_ack_delivered(session, pending["case_id"])
+    await state.clear()
+
+
+def _confirmation(
+    pending: dict[str, Any], code: str | None, language: str, ctx: IntakeContext
+) -> str:
+    if code is None:
+        return _("This report was already sent as case <b>{number}</b>.").format(
             number=pending["number"]
         )
-    await bot.send_message(chat_id, text, reply_markup=keyboards.case_actions(can_add=False))
-    await state.clear()
+    due_at = dt.datetime.fromisoformat(pending["due_at"])
+    return texts.confirmation(
+        pending["number"],
+        code,
+        pending["commission"],
+        texts.due_text(due_at, ctx.zone, language),
+        anonymous=bool(pending.get("anonymous")),
+    )
 
 
 @router.callback_query(StateFilter(Report.summary), Nav.filter(F.action == "edit"))
