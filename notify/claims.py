@@ -6,6 +6,10 @@ rows another worker holds (`FOR UPDATE SKIP LOCKED`); SQLite serialises writers 
 (the worker died between sending and settling) is claimed again and sent again with the same
 Message-ID, which was stored at the first claim. Settling is conditional on the lease the
 worker holds, so a worker that overran its lease cannot overwrite a newer claim.
+
+The lease is short (a restart after a crash waits at most that long), so a worker renews it
+for the rows still waiting in its batch before it delivers each one; renewing is conditional
+on the held lease in the same way, and a row whose lease was lost is left to its new holder.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, or_, select
+from sqlmodel import and_, col, or_, select
 
 from models.db import SessionFactory
 from models.outbox import message_id_for
@@ -80,6 +84,41 @@ async def claim(
                 session.add(row)
         await session.commit()
         return rows
+
+
+async def renew(
+    sessions: SessionFactory,
+    rows: Iterable[Notification],
+    *,
+    now: dt.datetime,
+    lease: dt.timedelta,
+) -> list[Notification]:
+    """Extend the lease of `rows` to `now + lease` where this worker still holds it; the rows
+    renewed, in the order given, with their in-memory `lease_until` updated (what the next
+    renewal and the settling compare against)."""
+    rows = list(rows)
+    if not rows:
+        return []
+    held = or_(
+        *(
+            and_(col(Notification.id) == r.id, col(Notification.lease_until) == r.lease_until)
+            for r in rows
+        )
+    )
+    until = now + lease
+    async with sessions() as session:
+        renewed = await session.exec(  # type: ignore[call-overload]
+            update(Notification)
+            .where(col(Notification.status) == NotificationStatus.sending, held)
+            .values(lease_until=until)
+            .returning(col(Notification.id))
+        )
+        ids = {row[0] for row in renewed}
+        await session.commit()
+    kept = [row for row in rows if row.id in ids]
+    for row in kept:
+        row.lease_until = until
+    return kept
 
 
 async def _settle(sessions: SessionFactory, row: Notification, values: dict[str, Any]) -> bool:

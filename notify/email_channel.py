@@ -32,6 +32,9 @@ class EmailChannel:
     async def close(self) -> None:
         await self.transport.close()
 
+    def abort(self) -> None:
+        self.transport.abort()
+
 
 class InternalChannel:
     """Cases entered by staff (channel `internal`) have nobody to acknowledge or relay to."""

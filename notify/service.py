@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import random
 
@@ -56,6 +57,7 @@ def build_worker(
         build_channels(settings, clock),
         domain=mail_config(settings).domain,
         clock=clock,
+        lease=dt.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS),
     )
 
 

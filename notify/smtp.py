@@ -85,6 +85,13 @@ class SmtpTransport:
             except aiosmtplib.SMTPException:
                 client.close()
 
+    def abort(self) -> None:
+        """Drop the connection without QUIT: a send cut short may have left it mid-DATA, where
+        QUIT would be taken as part of the message and wait for an answer that never comes."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
     async def send(self, message: EmailMessage, sender: str, recipient: str) -> dict[str, Any]:
         """Send to one recipient; returns {"recipients": {address: {code, message}}}.
 

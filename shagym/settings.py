@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     ATTACHMENTS_DIR: Path = Path("./attachments")
     TIMEZONE: str = "Asia/Almaty"
     DIGEST_AT: dt.time = dt.time(9, 0)
+    # How long a claimed outbox row is held: what a restart after a crash waits before it
+    # delivers the rows the dead process held (renewed while a batch is delivered).
+    OUTBOX_LEASE_SECONDS: float = Field(default=120.0, ge=10.0, le=3600.0)
     REDIS_URL: str | None = None
 
     # HMAC key of receipt codes; when unset, a key file is kept beside the evidence files.
