@@ -42,6 +42,7 @@ ACK_GRACE = dt.timedelta(minutes=5)
 class Submitted:
     case_id: int
     number: str
+    code: str | None  # the fresh receipt code; None when this draft had already been sent
     commission: str
     due_at: dt.datetime
 
@@ -97,7 +98,7 @@ async def submit(
     commission = await session.get(Commission, case.commission_code)
     await session.commit()
     name = commission.name if commission else case.commission_code
-    return Submitted(case.id, case.number, name, case.due_at)
+    return Submitted(case.id, case.number, opened.receipt_code, name, case.due_at)
 
 
 def _ack_of(case_id: int) -> Update:
@@ -163,4 +164,4 @@ async def _already_sent(session: AsyncSession, draft: Draft) -> Submitted | None
     assert case is not None and case.id is not None
     commission = await session.get(Commission, case.commission_code)
     name = commission.name if commission else case.commission_code
-    return Submitted(case.id, case.number, name, case.due_at)
+    return Submitted(case.id, case.number, None, name, case.due_at)

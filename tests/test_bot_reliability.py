@@ -10,6 +10,7 @@ from typing import Any
 
 import bot_fixtures
 import pytest
+from aiogram.fsm.context import FSMContext
 from bot_fixtures import BotHarness, send_report, tap, walk_to_summary
 from sqlmodel import select
 
@@ -235,3 +236,24 @@ async def test_a_kill_before_the_confirmation_is_shown_still_delivers_it(
     assert [m for m in user.chat.sent if CODE.search(m.text)] == []
     await _receipt_after_replay(tg, user)
     assert len(await tg.cases()) == 1
+
+
+async def test_a_kill_between_the_dialogue_writes_still_delivers_the_receipt(
+    tg: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owed confirmation is written, the summary state is not yet left: a replay must
+    not answer "already sent" without the code."""
+    user = tg.user(4012, "Айдос")
+    await walk_to_summary(user)
+    leave_state = FSMContext.set_state
+
+    async def killed_when_leaving(self: FSMContext, state: Any = None) -> None:
+        if state is None:
+            raise RuntimeError("killed between the two writes")
+        await leave_state(self, state)
+
+    monkeypatch.setattr(FSMContext, "set_state", killed_when_leaving)
+    row = await tg.ended(await user.press(data="n:send"))
+    assert row is not None and row.status == "failed"
+    monkeypatch.undo()
+    await _receipt_after_replay(tg, user)

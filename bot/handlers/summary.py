@@ -26,7 +26,7 @@ router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.callback_query(StateFilter(Report.summary), Nav.filter(F.action == "send"))
+@router.callback_query(StateFilter(Report.summary, None), Nav.filter(F.action == "send"))
 async def send(
     callback: CallbackQuery,
     bot: Bot,
@@ -35,6 +35,15 @@ async def send(
     sessions: Sessions,
     intake_ctx: IntakeContext,
 ) -> None:
+    """Open the case and show its receipt. Pressed again, or replayed after a kill at any
+    point (the state and the data are two writes), it shows the confirmation still owed."""
+    data = await state.get_data()
+    if data.get("confirm"):
+        await callback.answer()
+        await deliver_confirmation(
+            bot, callback.from_user.id, state, sessions, language, intake_ctx
+        )
+        return
     draft = await load_draft(state)
     if draft is None or draft.next_step() != "summary":
         await callback.answer(_("This report has already been sent."))
@@ -45,28 +54,12 @@ async def send(
         result = await submit(session, draft, callback.from_user.id, language, intake_ctx)
     # Until the confirmation is delivered the dialogue remembers it is owed (a failed or killed
     # send is handled again from the update ledger); the code itself stays in the ack row.
-    await state.set_state(None)
     await state.set_data({"confirm": _pending(result, draft.contact in (None, "anonymous"))})
+    await state.set_state(None)
     await close_question(callback, _("Sent"), answer=False)
-    await deliver_confirmation(bot, callback.from_user.id, state, sessions, language, intake_ctx)
-
-
-@router.callback_query(StateFilter(None), Nav.filter(F.action == "send"))
-async def send_again(
-    callback: CallbackQuery,
-    bot: Bot,
-    state: FSMContext,
-    language: str,
-    sessions: Sessions,
-    intake_ctx: IntakeContext,
-) -> None:
-    """Send pressed again, or replayed after a crash between the case and its confirmation:
-    a confirmation still owed is delivered now."""
-    if not (await state.get_data()).get("confirm"):
-        await callback.answer(_("This report has already been sent."))
-        return
-    await callback.answer()
-    await deliver_confirmation(bot, callback.from_user.id, state, sessions, language, intake_ctx)
+    await deliver_confirmation(
+        bot, callback.from_user.id, state, sessions, language, intake_ctx, code=result.code
+    )
 
 
 def _pending(result: Submitted, anonymous: bool) -> dict[str, object]:
@@ -86,14 +79,17 @@ async def deliver_confirmation(
     sessions: Sessions,
     language: str,
     ctx: IntakeContext,
+    code: str | None = None,
 ) -> None:
-    """Show the confirmation owed in the dialogue data, with the receipt code unless the
-    citizen already has it; then the ack row forgets the code and the dialogue ends."""
+    """Show the confirmation owed in the dialogue data, with the receipt code (`code` when
+    the case was just opened, else from its ack row unless the citizen already has it); then
+    the ack row forgets the code and the dialogue ends."""
     pending = (await state.get_data()).get("confirm")
     if not pending:
         return
-    async with sessions() as session:
-        code = await take_receipt_code(session, pending["case_id"])
+    if code is None:
+        async with sessions() as session:
+            code = await take_receipt_code(session, pending["case_id"])
     await bot.send_message(
         chat_id,
         _confirmation(pending, code, language, ctx),
