@@ -4,11 +4,13 @@ the notifications it owes are written in the caller's one transaction."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,23 +61,33 @@ def case_number(case_id: int, year: int) -> str:
     return f"SH-{year}-{case_id:05d}"
 
 
+def _reporter_upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (channel, address) DO UPDATE … RETURNING the row: the reporter,
+    new or known, in one round trip. The no-op update is what makes RETURNING give the row
+    that was already there."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Reporter)
+    return statement.on_conflict_do_update(
+        index_elements=["channel", "address"], set_={"channel": statement.excluded.channel}
+    ).returning(Reporter)
+
+
+_REPORTER_UPSERT = {name: _reporter_upsert(name) for name in ("postgresql", "sqlite")}
+
+
 async def get_or_create_reporter(session: AsyncSession, raw: RawReport) -> Reporter:
-    await insert_ignore(
-        session,
-        Reporter,
-        {
-            "channel": raw.channel,
-            "address": raw.sender,
-            "language": raw.language_hint,
-            "blocked": False,
-            "created_at": utcnow(),
-        },
+    statement = _REPORTER_UPSERT[session.get_bind().dialect.name]
+    values = {
+        "channel": raw.channel,
+        "address": raw.sender,
+        "language": raw.language_hint,
+        "blocked": False,
+        "created_at": utcnow(),
+    }
+    result = await session.exec(  # type: ignore[call-overload]
+        statement, params=[values], execution_options={"populate_existing": True}
     )
-    reporter = (
-        await session.exec(
-            select(Reporter).where(Reporter.channel == raw.channel, Reporter.address == raw.sender)
-        )
-    ).one()
+    reporter: Reporter = result.scalars().one()
     # A contact is kept only when the citizen chose to share it in this report.
     if raw.contact_phone:
         reporter.contact_phone = raw.contact_phone
@@ -151,7 +163,7 @@ async def _issue_receipt(session: AsyncSession, case: Case, key: bytes) -> str:
 
 
 def _alerts(case: Case, commission: Commission) -> list[dict[str, Any]]:
-    common = {
+    common: dict[str, Any] = {
         "kind": NotificationKind.alert,
         "ref": f"case{case.id}",
         "case_id": case.id,
@@ -182,13 +194,32 @@ def _ack(case: Case, raw: RawReport, code: str) -> dict[str, Any]:
     )
 
 
+_KNOWN_COMMISSIONS = "intake.cases.commissions"
+
+
+def remember_commissions(session: AsyncSession, commissions: Iterable[Commission]) -> None:
+    """Route from these commissions (all of them, read in the session's current transaction)
+    for as long as that transaction lasts, instead of one query per case: a batch of mail
+    opens many cases against the same few commissions."""
+    transaction = session.sync_session.get_transaction()
+    session.info[_KNOWN_COMMISSIONS] = (transaction, {c.code: c for c in commissions})
+
+
+def _known_commissions(session: AsyncSession) -> dict[str, Commission] | None:
+    transaction, known = session.info.get(_KNOWN_COMMISSIONS, (None, None))
+    current = session.sync_session.get_transaction()
+    return known if current is not None and transaction is current else None
+
+
 async def _responsible(session: AsyncSession, region: str | None) -> Commission:
-    """The region's commission, else the central committee's triage: one query."""
+    """The region's commission, else the central committee's triage: one query at most."""
     wanted = [code for code in (region, CENTRAL) if code]
-    found = {
-        c.code: c
-        for c in (await session.exec(select(Commission).where(col(Commission.code).in_(wanted))))
-    }
+    known = _known_commissions(session)
+    if known is not None:
+        found = {code: known[code] for code in wanted if code in known}
+    else:
+        query = select(Commission).where(col(Commission.code).in_(wanted))
+        found = {c.code: c for c in await session.exec(query)}
     commission = found.get(route(region, set(found)))
     if commission is None:
         raise LookupError(f"no commission {CENTRAL}; run `shagym commissions load FILE`")

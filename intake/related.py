@@ -59,14 +59,22 @@ async def _candidates(
 ) -> dict[int, str]:
     if not keys:
         return {}
-    clauses = [(CaseEntity.kind == k) & (CaseEntity.value == v) for k, v in keys]
+    # Two expanding IN lists instead of one OR per key: the statement has one shape whatever
+    # the number of keys, so it compiles once and stays cached, and the (kind, value) index
+    # still serves it. The few pairs the cross product adds are dropped below.
     rows = await session.exec(
-        select(CaseEntity.case_id, CaseEntity.kind, Case.simhash)
+        select(CaseEntity.case_id, CaseEntity.kind, CaseEntity.value, Case.simhash)
         .join(Case, col(Case.id) == CaseEntity.case_id)
-        .where(or_(*clauses), CaseEntity.case_id != case.id)
+        .where(
+            col(CaseEntity.kind).in_(sorted({kind for kind, _ in keys})),
+            col(CaseEntity.value).in_(sorted({value for _, value in keys})),
+            CaseEntity.case_id != case.id,
+        )
     )
     found: dict[int, str] = {}
-    for case_id, kind, other_hash in rows:
+    for case_id, kind, value, other_hash in rows:
+        if (kind, value) not in keys:
+            continue
         if kind != SIMHASH_KIND:
             found[case_id] = f"same_{kind}"
         elif (
@@ -84,23 +92,22 @@ async def link_related(session: AsyncSession, case: Case, keys: set[tuple[str, s
     assert case.id is not None
     keys = {(kind, value[:256]) for kind, value in keys} | simhash_bands(case.simhash)
     related = await _candidates(session, case, keys)
-    # Core inserts: one statement for all rows (the ORM would insert them one by one).
+    # Core executemany: one cached statement for all rows (the ORM would insert them one by
+    # one, and a multi-row VALUES clause is compiled afresh every time).
     if keys:
         await session.exec(  # type: ignore[call-overload]
-            insert(CaseEntity).values(
-                [{"case_id": case.id, "kind": kind, "value": value} for kind, value in keys]
-            )
+            insert(CaseEntity),
+            params=[{"case_id": case.id, "kind": kind, "value": value} for kind, value in keys],
         )
     if not related:
         return []
     now = utcnow()
     await session.exec(  # type: ignore[call-overload]
-        insert(CaseLink).values(
-            [
-                {"case_id": case.id, "related_case_id": other, "reason": reason, "created_at": now}
-                for other, reason in related.items()
-            ]
-        )
+        insert(CaseLink),
+        params=[
+            {"case_id": case.id, "related_case_id": other, "reason": reason, "created_at": now}
+            for other, reason in related.items()
+        ],
     )
     clusters = await session.exec(
         select(Case.id, Case.cluster_id).where(col(Case.id).in_(related))

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from intake.answers import record_commission_answer
-from intake.cases import IntakeContext, add_attachments, append_to_case, find_by_number, open_case
+from intake.cases import (
+    IntakeContext,
+    add_attachments,
+    append_to_case,
+    find_by_number,
+    open_case,
+    remember_commissions,
+)
 from intake.cleanup import clean
 from mail_ingest.config import IngestSettings
 from mail_ingest.parser import ParsedEmail
@@ -33,6 +42,7 @@ class Decision:
     status: str  # created | appended | ignored
     case: Case | None = None
     reason: str | None = None
+    acknowledged: str | None = None  # the address an acknowledgement is now owed to
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +59,36 @@ class Context:
     our_address: str
     commission_by_address: dict[str, Commission]
     acknowledge: bool = True
+    # Addresses acknowledged within ACK_WINDOW, when read up front for a whole batch (see
+    # `load_recent_acks`); None: ask the store for each message.
+    recent_acks: set[str] | None = None
 
     @classmethod
     async def load(cls, session: AsyncSession, settings: IngestSettings) -> Context:
         by_address = {}
-        for commission in (await session.exec(select(Commission))).all():
+        commissions = (await session.exec(select(Commission))).all()
+        for commission in commissions:
             for address in commission.emails:
                 by_address[address.strip().lower()] = commission
+        remember_commissions(session, commissions)
         return cls(settings.intake, settings.our_address, by_address, settings.acknowledge)
+
+    async def load_recent_acks(self, session: AsyncSession, senders: Sequence[str]) -> None:
+        """Which of a batch's senders were acknowledged lately: one query for the batch."""
+        self.recent_acks = set()
+        wanted = sorted(set(senders))
+        for start in range(0, len(wanted), 500):
+            found = await session.exec(
+                _recent_acks_query().where(
+                    col(Notification.recipient).in_(wanted[start : start + 500])
+                )
+            )
+            self.recent_acks.update(found)
+
+    def acknowledged(self, decision: Decision) -> None:
+        """Note an acknowledgement the batch now owes (call once its message is stored)."""
+        if self.recent_acks is not None and decision.acknowledged:
+            self.recent_acks.add(decision.acknowledged)
 
 
 async def our_notification(session: AsyncSession, message_id: str) -> Notification | None:
@@ -119,18 +151,19 @@ async def _answer(
     return Decision("appended", case, f"answer from commission {commission.code}")
 
 
+def _recent_acks_query() -> SelectOfScalar[str]:
+    """Recipients of email acknowledgements owed within the last ACK_WINDOW."""
+    return select(Notification.recipient).where(
+        Notification.kind == NotificationKind.ack,
+        Notification.channel == Channel.email,
+        col(Notification.created_at) >= utcnow() - ACK_WINDOW,
+    )
+
+
 async def acknowledged_recently(session: AsyncSession, recipient: str) -> bool:
     """An acknowledgement to this address was already owed within the last day."""
-    since = utcnow() - ACK_WINDOW
     found = await session.exec(
-        select(Notification.id)
-        .where(
-            Notification.recipient == recipient,
-            Notification.kind == NotificationKind.ack,
-            Notification.channel == Channel.email,
-            col(Notification.created_at) >= since,
-        )
-        .limit(1)
+        _recent_acks_query().where(Notification.recipient == recipient).limit(1)
     )
     return found.first() is not None
 
@@ -142,13 +175,19 @@ async def _open(
     if refusal is None and not ctx.acknowledge:
         refusal = "acknowledgements off for this import"
     sender = parsed.report.sender
-    if refusal is None and await acknowledged_recently(session, sender):
+    if refusal is None and await _acknowledged_recently(session, sender, ctx):
         refusal = "already acknowledged to this sender today"
     opened = await open_case(session, parsed.report, ctx.intake, acknowledge=refusal is None)
     if oversize is not None and refusal is None:
         await _note_oversize(session, opened.case, oversize)
     reason = f"not acknowledged: {refusal}" if refusal else None
-    return Decision("created", opened.case, reason)
+    return Decision("created", opened.case, reason, acknowledged=None if refusal else sender)
+
+
+async def _acknowledged_recently(session: AsyncSession, sender: str, ctx: Context) -> bool:
+    if ctx.recent_acks is not None:
+        return sender in ctx.recent_acks
+    return await acknowledged_recently(session, sender)
 
 
 async def _note_oversize(session: AsyncSession, case: Case, oversize: Oversize) -> None:

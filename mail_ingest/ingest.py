@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from mail_ingest.config import IngestSettings
 from mail_ingest.decide import Context, Decision, Oversize, decide
-from mail_ingest.parser import parse_email
+from mail_ingest.parser import ParsedEmail, parse_email
 from models.db import SessionFactory
 from models.tables import Case, InboundEmail
 from models.types import utcnow
@@ -83,6 +83,11 @@ async def _duplicate_of(session: AsyncSession, sha: str) -> InboundEmail | None:
     return (await session.exec(select(InboundEmail).where(InboundEmail.sha256 == sha))).first()
 
 
+def _redelivery(rows: Sequence[InboundEmail], raw: bytes) -> InboundEmail | None:
+    body = _body(raw)
+    return next((row for row in rows if _body(row.raw) == body), None)
+
+
 async def _same_message(
     session: AsyncSession, message_id: str | None, raw: bytes
 ) -> InboundEmail | None:
@@ -93,11 +98,55 @@ async def _same_message(
     rows = await session.exec(
         select(InboundEmail).where(
             InboundEmail.message_id == message_id,
-            col(InboundEmail.status).in_(("created", "appended", "ignored")),
+            col(InboundEmail.status).in_(REDELIVERY_OF),
         )
     )
-    body = _body(raw)
-    return next((row for row in rows if _body(row.raw) == body), None)
+    return _redelivery(list(rows), raw)
+
+
+REDELIVERY_OF = ("created", "appended", "ignored")
+
+
+@dataclass(slots=True)
+class Seen:
+    """The stored mail a batch can collide with, read in two queries for the whole batch
+    instead of two per message, and kept up to date as the batch stores its own rows.
+
+    Same answers as `_duplicate_of` and `_same_message` within the batch's transaction (on
+    SQLite it holds the write lock; on PostgreSQL a concurrent ingest of the same bytes still
+    fails on the unique content hash, which aborts the batch as transient)."""
+
+    by_sha: dict[str, InboundEmail] = field(default_factory=dict)
+    by_message_id: dict[str, list[InboundEmail]] = field(default_factory=dict)
+
+    @classmethod
+    async def load(
+        cls, session: AsyncSession, shas: Sequence[str], message_ids: Sequence[str]
+    ) -> Seen:
+        seen = cls()
+        for chunk in _chunks(sorted(set(shas))):
+            query = select(InboundEmail).where(col(InboundEmail.sha256).in_(chunk))
+            seen.by_sha.update({row.sha256: row for row in await session.exec(query)})
+        for chunk in _chunks(sorted(set(message_ids))):
+            query = select(InboundEmail).where(
+                col(InboundEmail.message_id).in_(chunk),
+                col(InboundEmail.status).in_(REDELIVERY_OF),
+            )
+            for row in (await session.exec(query.order_by(col(InboundEmail.id)))).all():
+                seen.by_message_id.setdefault(row.message_id or "", []).append(row)
+        return seen
+
+    def same_message(self, message_id: str | None, raw: bytes) -> InboundEmail | None:
+        return _redelivery(self.by_message_id.get(message_id or "", []), raw)
+
+    def remember(self, row: InboundEmail) -> None:
+        self.by_sha.setdefault(row.sha256, row)
+        if row.message_id and row.status in REDELIVERY_OF:
+            self.by_message_id.setdefault(row.message_id, []).append(row)
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> list[list[str]]:
+    return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
 def _row(item: Item, sha: str, status: str, reason: str | None) -> InboundEmail:
@@ -126,17 +175,32 @@ def _received_at(source: Source, claimed: dt.datetime | None) -> dt.datetime | N
 
 
 async def process(
-    session: AsyncSession, item: Item, sha: str, ctx: Context, limit: int
+    session: AsyncSession,
+    item: Item,
+    sha: str,
+    ctx: Context,
+    limit: int,
+    *,
+    parsed: ParsedEmail | None = None,
+    seen: Seen | None = None,
 ) -> tuple[InboundEmail, Decision]:
-    """Parse and act on one message; returns the row to store (not yet added) and what was done.
-    Raises whatever went wrong: the caller decides between quarantine and retry."""
-    parsed = parse_email(item.raw)
+    """Parse (unless given the parse) and act on one message; returns the row to store (not yet
+    added) and what was done. Raises whatever went wrong: the caller decides between
+    quarantine and retry."""
+    if parsed is None:
+        parsed = parse_email(item.raw)
     received = _received_at(item.source, parsed.headers.date)
     if received is not None:
         parsed.report.received_at = received
     if parsed.headers.message_id:
-        earlier = await _same_message(session, parsed.headers.message_id, item.raw)
+        if seen is not None:
+            earlier = seen.same_message(parsed.headers.message_id, item.raw)
+        else:
+            earlier = await _same_message(session, parsed.headers.message_id, item.raw)
         if earlier is not None:
+            if earlier.id is None:  # stored earlier in this batch, not yet flushed
+                session.add(earlier)
+                await session.flush()
             row = _row(item, sha, "duplicate", f"same message as inbound #{earlier.id}")
             row.case_id = earlier.case_id
             row.message_id = parsed.headers.message_id
@@ -189,24 +253,88 @@ async def _quarantine(session: AsyncSession, item: Item, sha: str, exc: BaseExce
     return Outcome("quarantined", None, row.reason, row.id, item.source)
 
 
-async def ingest_one(session: AsyncSession, item: Item, ctx: Context, limit: int) -> Outcome:
-    """Ingest one message inside the caller's transaction (see the module docstring)."""
-    sha = hashlib.sha256(item.raw).hexdigest()
-    same = await _duplicate_of(session, sha)
+@dataclass(slots=True)
+class _Prepared:
+    """A batch read up front: the context, the stored mail it may repeat, each message's
+    content hash and parse (or the exception the parser raised, re-raised in its turn)."""
+
+    ctx: Context
+    seen: Seen
+    shas: list[str]
+    parses: list[ParsedEmail | Exception]
+
+
+async def _prepare(
+    session: AsyncSession, items: Sequence[Item], settings: IngestSettings
+) -> _Prepared:
+    ctx = await Context.load(session, settings)
+    shas = [hashlib.sha256(item.raw).hexdigest() for item in items]
+    parses: list[ParsedEmail | Exception] = []
+    for item in items:
+        try:
+            parses.append(parse_email(item.raw))
+        except Exception as exc:  # the message's own fault: quarantined in its turn
+            parses.append(exc)
+    good = [p for p in parses if not isinstance(p, Exception)]
+    message_ids = [p.headers.message_id for p in good if p.headers.message_id]
+    seen = await Seen.load(session, shas, message_ids)
+    await ctx.load_recent_acks(session, [p.report.sender for p in good])
+    return _Prepared(ctx, seen, shas, parses)
+
+
+class _MessageFailed(Exception):
+    """One message of a batch processed without savepoints failed on its own account."""
+
+
+async def _known_duplicate(
+    session: AsyncSession, item: Item, same: InboundEmail
+) -> tuple[str, str | None, str, int | None]:
+    if same.id is None:  # stored earlier in this batch, not yet flushed
+        session.add(same)
+        await session.flush()
+    case = await _case_number(session, same.case_id)
+    return "duplicate", case, f"same bytes as inbound #{same.id}", same.id
+
+
+def _parse_of(prepared: _Prepared, index: int) -> ParsedEmail:
+    parsed = prepared.parses[index]
+    if isinstance(parsed, Exception):
+        raise parsed
+    return parsed
+
+
+async def ingest_one(
+    session: AsyncSession,
+    item: Item,
+    ctx: Context,
+    limit: int,
+    *,
+    prepared: _Prepared | None = None,
+    index: int = 0,
+) -> Outcome:
+    """Ingest one message inside the caller's transaction, in its own savepoint (see the
+    module docstring)."""
+    sha = prepared.shas[index] if prepared else hashlib.sha256(item.raw).hexdigest()
+    seen = prepared.seen if prepared else None
+    same = seen.by_sha.get(sha) if seen else await _duplicate_of(session, sha)
     if same is not None:
-        case = await _case_number(session, same.case_id)
-        return Outcome(
-            "duplicate", case, f"same bytes as inbound #{same.id}", same.id, item.source
-        )
+        return Outcome(*await _known_duplicate(session, item, same), item.source)
     try:
         async with session.begin_nested():
-            row, decision = await process(session, item, sha, ctx, limit)
+            parsed = _parse_of(prepared, index) if prepared else None
+            row, decision = await process(session, item, sha, ctx, limit, parsed=parsed, seen=seen)
             await session.flush()  # the message's own writes fail here, inside its savepoint
             await _store(session, row)
     except Exception as exc:
         if is_transient(exc):
             raise
-        return await _quarantine(session, item, sha, exc)
+        outcome = await _quarantine(session, item, sha, exc)
+        if seen is not None:
+            seen.by_sha.setdefault(sha, await session.get_one(InboundEmail, outcome.inbound_id))
+        return outcome
+    if seen is not None:
+        seen.remember(row)
+    ctx.acknowledged(decision)
     case = decision.case.number if decision.case else await _case_number(session, row.case_id)
     return Outcome(row.status, case, row.reason, row.id, item.source)
 
@@ -218,22 +346,97 @@ async def _case_number(session: AsyncSession, case_id: int | None) -> str | None
     return case.number if case else None
 
 
+async def _ingest_apart(
+    sessions: SessionFactory, items: Sequence[Item], settings: IngestSettings
+) -> list[Outcome]:
+    """One transaction, one savepoint per message: a message that fails is quarantined alone."""
+    async with sessions() as session:
+        prepared = await _prepare(session, items, settings)
+        outcomes = [
+            await ingest_one(
+                session, item, prepared.ctx, settings.max_bytes, prepared=prepared, index=i
+            )
+            for i, item in enumerate(items)
+        ]
+        await session.commit()
+    return outcomes
+
+
+async def _ingest_together(
+    sessions: SessionFactory, items: Sequence[Item], settings: IngestSettings
+) -> list[Outcome]:
+    """One transaction and no savepoints, the inbound rows inserted in one statement at the end.
+
+    Raises _MessageFailed (and rolls everything back) when any message fails on its own
+    account; the caller then goes through the batch again with `_ingest_apart`. Nothing is
+    committed unless every message went through, so nothing is lost or doubled either way.
+    """
+    async with sessions() as session:
+        prepared = await _prepare(session, items, settings)
+        ctx, seen, limit = prepared.ctx, prepared.seen, settings.max_bytes
+        pending: list[InboundEmail] = []
+        # Per message: (status, case, reason, the stored row or the id it duplicates).
+        results: list[tuple[str, str | None, str | None, InboundEmail | int | None]] = []
+        for index, item in enumerate(items):
+            sha = prepared.shas[index]
+            same = seen.by_sha.get(sha)
+            if same is not None:
+                status, case, reason, same_id = await _known_duplicate(session, item, same)
+                results.append((status, case, reason, same_id))
+                continue
+            try:
+                parsed = _parse_of(prepared, index)
+                row, decision = await process(
+                    session, item, sha, ctx, limit, parsed=parsed, seen=seen
+                )
+                await session.flush()
+                case = decision.case.number if decision.case else None
+                if case is None and row.case_id is not None:
+                    case = await _case_number(session, row.case_id)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                raise _MessageFailed(type(exc).__name__) from exc
+            pending.append(row)
+            seen.remember(row)
+            ctx.acknowledged(decision)
+            results.append((row.status, case, row.reason, row))
+        session.add_all(pending)
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            raise TransientError(f"stored concurrently by another ingest: {exc.orig}") from exc
+        await session.commit()
+    return [
+        Outcome(
+            status, case, reason, ref.id if isinstance(ref, InboundEmail) else ref, item.source
+        )
+        for (status, case, reason, ref), item in zip(results, items, strict=True)
+    ]
+
+
 async def ingest_batch(
     sessions: SessionFactory, items: Sequence[Item], settings: IngestSettings
 ) -> list[Outcome]:
-    """Ingest messages in one transaction; returns one outcome per item, after the commit."""
+    """Ingest messages in one transaction; returns one outcome per item, after the commit.
+
+    First all together without savepoints (the common case: every message goes through); if
+    one fails on its own account, the whole attempt is rolled back and the batch goes again
+    with a savepoint per message, so that only the bad one is quarantined.
+    """
     if not items:
         return []
     try:
-        async with sessions() as session:
-            ctx = await Context.load(session, settings)
-            outcomes = [await ingest_one(session, item, ctx, settings.max_bytes) for item in items]
-            await session.commit()
+        if len(items) > 1:
+            try:
+                return await _ingest_together(sessions, items, settings)
+            except _MessageFailed as failed:
+                log.info("batch of %d: %s; again, one message at a time", len(items), failed)
+        return await _ingest_apart(sessions, items, settings)
     except Exception as exc:
         if is_transient(exc):
             raise TransientError(brief_error(exc)) from exc
         raise
-    return outcomes
 
 
 async def stored_positions(

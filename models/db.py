@@ -64,11 +64,16 @@ async def insert_ignore(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     target = table.__table__  # type: ignore[attr-defined]  # Core, not the ORM's bulk path
+    # Parameters apart from the statement: it compiles once and stays cached (a multi-row
+    # VALUES clause is never cached, and compiling it cost more than running it).
+    statement = insert(target).on_conflict_do_nothing()
     if isinstance(values, dict):
-        # Parameters apart from the statement: it compiles once and stays cached.
-        statement = insert(target).on_conflict_do_nothing()
         result = await session.exec(statement, params=values)  # type: ignore[call-overload]
-    else:
-        statement = insert(target).values(values).on_conflict_do_nothing()
-        result = await session.exec(statement)  # type: ignore[call-overload]
-    return max(result.rowcount, 0)
+        return max(result.rowcount, 0)
+    if not values:
+        return 0
+    # Several rows: still one statement ("insertmanyvalues"); RETURNING counts the rows that
+    # were new, which executemany's rowcount does not do on every driver.
+    key = next(iter(target.primary_key.columns))
+    result = await session.exec(statement.returning(key), params=values)  # type: ignore[call-overload]
+    return len(result.all())

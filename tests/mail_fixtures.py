@@ -223,5 +223,34 @@ async def _crash_after_commit() -> None:
     await service.run(asyncio.Event())
 
 
+async def _crash_mid_batch(after_cases: int) -> None:
+    """Child process: run the poller and die by SIGKILL while a batch is half processed (after
+    `after_cases` cases were opened in all, before that batch's commit)."""
+    import mail_ingest.decide
+    from mail_ingest.service import Backoff, MailService
+
+    real_open_case = mail_ingest.decide.open_case
+    opened = 0
+
+    async def open_case(*args: Any, **kwargs: Any) -> Any:
+        nonlocal opened
+        if opened == after_cases:
+            os.kill(os.getpid(), signal.SIGKILL)
+        opened += 1
+        return await real_open_case(*args, **kwargs)
+
+    mail_ingest.decide.open_case = open_case  # type: ignore[assignment]
+    settings = load_settings()
+    service = MailService(
+        settings,
+        create_session_factory(create_engine(settings.DATABASE_URL)),
+        backoff=Backoff(base=0.01),
+        batch_messages=int(os.environ.get("SHAGYM_TEST_BATCH", "5")),
+    )
+    await service.run(asyncio.Event())
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["crash-after-commit"]:
     asyncio.run(_crash_after_commit())
+if __name__ == "__main__" and sys.argv[1:2] == ["crash-mid-batch"]:
+    asyncio.run(_crash_mid_batch(int(sys.argv[2])))

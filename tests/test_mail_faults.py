@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import mail_fixtures
 import pytest
@@ -70,15 +71,12 @@ async def assert_all_once(server: Dovecot, sessions: SessionFactory, count: int)
     assert len(moved) == count and len(set(moved)) == count
 
 
-async def test_it_survives_a_kill_between_commit_and_move(
-    dovecot, store, sqlite_url, tmp_path
-) -> None:
-    dovecot.append(texts(12))
-    settings = mail_settings(dovecot, sqlite_url, tmp_path)
+def run_child(server: Dovecot, settings: Settings, url: str, tmp_path: Path, *mode: str) -> None:
+    """Run the poller in a child process (tests/mail_fixtures.py `mode`) that kills itself."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IMAP_", "SMTP_", "BOT_"))}
-    env.update({k: str(v) for k, v in dovecot.settings().items()})
+    env.update({k: str(v) for k, v in server.settings().items()})
     env.update(
-        DATABASE_URL=sqlite_url,
+        DATABASE_URL=url,
         ATTACHMENTS_DIR=str(tmp_path / "attachments"),
         COMMISSIONS_FILE=str(COMMISSIONS),
         MAIL_FROM=settings.MAIL_FROM,
@@ -86,19 +84,70 @@ async def test_it_survives_a_kill_between_commit_and_move(
         SHAGYM_TEST_BATCH="5",
     )
     child = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "mail_fixtures.py"), "crash-after-commit"],
+        [sys.executable, str(ROOT / "tests" / "mail_fixtures.py"), *mode],
         env=env,
         cwd=tmp_path,
         capture_output=True,
         timeout=GUARD,
     )
     assert child.returncode == -9, child.stderr.decode()[-2000:]
+
+
+async def test_it_survives_a_kill_between_commit_and_move(
+    dovecot, store, sqlite_url, tmp_path
+) -> None:
+    dovecot.append(texts(12))
+    settings = mail_settings(dovecot, sqlite_url, tmp_path)
+    run_child(dovecot, settings, sqlite_url, tmp_path, "crash-after-commit")
     killed = await snapshot(store)
     assert (killed["stored"], killed["unmoved"]) == (5, 5)  # committed, never moved
     assert folder_state(dovecot, "INBOX") == (12, 12)
     report = await one_pass(settings, store)
     assert report.moved_only == 5 and report.count("created") == 7
     await assert_all_once(dovecot, store, 12)
+
+
+async def test_it_survives_a_kill_in_the_middle_of_a_batch(
+    dovecot, store, sqlite_url, tmp_path
+) -> None:
+    """Batches of 5 are processed without savepoints and committed at once: a kill at the
+    third message of the second batch keeps the first batch (committed and moved) and leaves
+    nothing of the second, which the next pass takes whole."""
+    dovecot.append(texts(12))
+    settings = mail_settings(dovecot, sqlite_url, tmp_path)
+    run_child(dovecot, settings, sqlite_url, tmp_path, "crash-mid-batch", "7")
+    killed = await snapshot(store)
+    assert (killed["cases"], killed["stored"], killed["unmoved"]) == (5, 5, 0)
+    assert folder_state(dovecot, "INBOX") == (7, 7)  # the rest: untouched, still unseen
+    report = await one_pass(settings, store)
+    assert report.moved_only == 0 and report.count("created") == 7
+    await assert_all_once(dovecot, store, 12)
+
+
+async def test_it_quarantines_only_the_bad_message_of_a_batch(
+    dovecot, store, sqlite_url, tmp_path, monkeypatch
+) -> None:
+    import mail_ingest.ingest as ingest_module
+
+    real = ingest_module.parse_email
+
+    def parse(raw: bytes):  # type: ignore[no-untyped-def]
+        if b"Subject: BREAK" in raw:
+            raise ValueError("cannot read this one")
+        return real(raw)
+
+    monkeypatch.setattr(ingest_module, "parse_email", parse)
+    # The bad one is the second message of the second batch of 5.
+    mail = [complaint(f"В Астане нарушение номер {i}.", subject="Жалоба") for i in range(12)]
+    mail[6] = complaint("В Астане нарушение номер 6.", subject="BREAK")
+    dovecot.append(mail)
+    report = await one_pass(mail_settings(dovecot, sqlite_url, tmp_path), store, batch_messages=5)
+    assert (report.count("created"), report.count("quarantined")) == (11, 1)
+    state = await snapshot(store)
+    assert (state["cases"], state["stored"], state["unmoved"], state["acks"]) == (11, 12, 0, 1)
+    assert folder_state(dovecot, "INBOX") == (0, 0)
+    moved = message_ids_in(dovecot, "Processed")
+    assert len(moved) == 12 and len(set(moved)) == 12
 
 
 async def test_it_recovers_from_a_connection_dropped_mid_fetch(

@@ -256,6 +256,32 @@ async def test_it_quarantines_a_bad_message_and_finishes_the_batch(sessions, int
     assert entry.id == outcomes[1].inbound_id
 
 
+async def test_a_batch_stores_each_message_once(sessions, intake_ctx) -> None:
+    raw = complaint(ASTANA)
+    again = b"Received: from relay2.mail.kz by mx.kz; Mon, 2 Mar 2026 10:01:00 +0500\r\n" + raw
+    outcomes = await ingest(sessions, intake_ctx, raw, complaint("В Алматы давят."), raw, again)
+    assert [o.status for o in outcomes] == ["created", "created", "duplicate", "duplicate"]
+    assert (
+        outcomes[2].inbound_id == outcomes[0].inbound_id and outcomes[2].case == outcomes[0].case
+    )
+    assert outcomes[3].inbound_id not in (None, outcomes[0].inbound_id)
+    assert await count(sessions, Case) == 2 and await count(sessions, InboundEmail) == 3
+    assert len(await notifications(sessions, "ack")) == 1
+
+
+@pytest.mark.usefixtures("failing_parser")
+async def test_a_bad_message_leaves_the_rest_of_its_batch_stored_once(sessions, intake_ctx):
+    """The batch is first tried whole, without savepoints; the bad message rolls that back and
+    the batch goes again message by message: nothing of the first attempt remains."""
+    raw = complaint(ASTANA)
+    bad = complaint("В Алматы.", subject="BREAK")
+    outcomes = await ingest(sessions, intake_ctx, raw, bad, raw, complaint("В Шымкенте."))
+    assert [o.status for o in outcomes] == ["created", "quarantined", "duplicate", "created"]
+    assert outcomes[2].inbound_id == outcomes[0].inbound_id
+    assert await count(sessions, Case) == 2 and await count(sessions, InboundEmail) == 3
+    assert len(await notifications(sessions, "ack")) == 1
+
+
 async def test_it_replays_quarantined_mail(sessions, intake_ctx, monkeypatch) -> None:
     import mail_ingest.ingest as ingest_module
 
