@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -195,6 +196,41 @@ def _ack(case: Case, raw: RawReport, code: str) -> dict[str, Any]:
 
 
 _KNOWN_COMMISSIONS = "intake.cases.commissions"
+_DEFERRED = "intake.cases.deferred"
+
+
+@dataclass(slots=True)
+class DeferredWrites:
+    """Rows that open_case owes the store, held back to be written for a whole batch of
+    cases in one statement per table (`write_deferred`), in the same transaction."""
+
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+
+def defer_writes(session: AsyncSession) -> None:
+    """From now until `write_deferred` (and within the current transaction), open_case holds
+    back its notifications and audit entries. Whoever calls this must call `write_deferred`
+    before committing, and before reading those tables back."""
+    session.info[_DEFERRED] = (session.sync_session.get_transaction(), DeferredWrites())
+
+
+def _deferred(session: AsyncSession) -> DeferredWrites | None:
+    transaction, deferred = session.info.get(_DEFERRED, (None, None))
+    current = session.sync_session.get_transaction()
+    return deferred if current is not None and transaction is current else None
+
+
+async def write_deferred(session: AsyncSession) -> None:
+    """Write what open_case held back (see `defer_writes`); later cases write at once again."""
+    deferred = _deferred(session)
+    session.info.pop(_DEFERRED, None)
+    if deferred is None:
+        return
+    if deferred.notifications:
+        await enqueue_all(session, deferred.notifications)
+    if deferred.audit:
+        await session.exec(insert(AuditLog), params=deferred.audit)  # type: ignore[call-overload]
 
 
 def remember_commissions(session: AsyncSession, commissions: Iterable[Commission]) -> None:
@@ -276,23 +312,27 @@ async def open_case(
     await add_attachments(session, case, message, raw, ctx.attachments_dir)
     related = await link_related(session, case, analysis.entities.keys())
     code = await _issue_receipt(session, case, ctx.receipt_key)
-    await enqueue_all(
-        session, _alerts(case, commission) + ([_ack(case, raw, code)] if acknowledge else [])
-    )
-    session.add(
-        AuditLog(
-            actor="system",
-            action="case.created",
-            case_id=case.id,
-            details={
-                "region": region,
-                "commission": commission_code,
-                "category": category,
-                "related": related,
-            },
-        )
-    )
-    await session.flush()
+    owed_now = _alerts(case, commission) + ([_ack(case, raw, code)] if acknowledge else [])
+    audit: dict[str, Any] = {
+        "at": utcnow(),
+        "actor": "system",
+        "action": "case.created",
+        "case_id": case.id,
+        "details": {
+            "region": region,
+            "commission": commission_code,
+            "category": category,
+            "related": related,
+        },
+    }
+    deferred = _deferred(session)
+    if deferred is not None:
+        deferred.notifications += owed_now
+        deferred.audit.append(audit)
+    else:
+        await enqueue_all(session, owed_now)
+        session.add(AuditLog(**audit))
+        await session.flush()
     log.info("case %s opened, routed to %s", case.number, commission_code)
     return OpenedCase(case=case, receipt_code=code, analysis=analysis, related=related)
 

@@ -23,6 +23,7 @@ from intake.cases import (
     find_by_number,
     open_case,
     remember_commissions,
+    write_deferred,
 )
 from intake.cleanup import clean
 from mail_ingest.config import IngestSettings
@@ -192,6 +193,7 @@ async def _acknowledged_recently(session: AsyncSession, sender: str, ctx: Contex
 
 async def _note_oversize(session: AsyncSession, case: Case, oversize: Oversize) -> None:
     """Tell the sender, through the acknowledgement, that only the headers were received."""
+    await write_deferred(session)  # the acknowledgement may be held back for the batch
     ack = (
         await session.exec(
             select(Notification).where(

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.cases import defer_writes, write_deferred
 from mail_ingest.config import IngestSettings
 from mail_ingest.decide import Context, Decision, Oversize, decide
 from mail_ingest.parser import ParsedEmail, parse_email
@@ -374,6 +375,7 @@ async def _ingest_together(
     async with sessions() as session:
         prepared = await _prepare(session, items, settings)
         ctx, seen, limit = prepared.ctx, prepared.seen, settings.max_bytes
+        defer_writes(session)  # notifications and audit entries: one statement each, below
         pending: list[InboundEmail] = []
         # Per message: (status, case, reason, the stored row or the id it duplicates).
         results: list[tuple[str, str | None, str | None, InboundEmail | int | None]] = []
@@ -389,7 +391,6 @@ async def _ingest_together(
                 row, decision = await process(
                     session, item, sha, ctx, limit, parsed=parsed, seen=seen
                 )
-                await session.flush()
                 case = decision.case.number if decision.case else None
                 if case is None and row.case_id is not None:
                     case = await _case_number(session, row.case_id)
@@ -401,11 +402,16 @@ async def _ingest_together(
             seen.remember(row)
             ctx.acknowledged(decision)
             results.append((row.status, case, row.reason, row))
-        session.add_all(pending)
         try:
+            await write_deferred(session)
+            session.add_all(pending)
             await session.flush()
-        except IntegrityError as exc:
-            raise TransientError(f"stored concurrently by another ingest: {exc.orig}") from exc
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            # A unique key taken (by a message of this batch, or a concurrent ingest): the
+            # message-by-message pass tells which, and treats each case as before.
+            raise _MessageFailed(brief_error(exc)) from exc
         await session.commit()
     return [
         Outcome(
