@@ -67,8 +67,20 @@ async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def run_outbox(settings: Settings, sessions: SessionFactory, stop: asyncio.Event) -> None:
-    """Deliver the outbox until `stop` is set."""
+    """Deliver the outbox until `stop` is set; the channels' connections are closed on the way
+    out, also when the runner cancels a loop that did not stop in time."""
     worker = build_worker(settings, sessions)
+    try:
+        await _deliver_until(worker, stop)
+    finally:
+        for channel in worker.channels.values():
+            await channel.close()
+            shutdown = getattr(channel, "shutdown", None)
+            if shutdown is not None:
+                await shutdown()
+
+
+async def _deliver_until(worker: OutboxWorker, stop: asyncio.Event) -> None:
     failures = 0
     while not stop.is_set():
         try:
@@ -83,11 +95,6 @@ async def run_outbox(settings: Settings, sessions: SessionFactory, stop: asyncio
             continue
         if count == 0:
             await wait_or_stop(stop, IDLE_SECONDS)
-    for channel in worker.channels.values():
-        await channel.close()
-        shutdown = getattr(channel, "shutdown", None)
-        if shutdown is not None:
-            await shutdown()
 
 
 async def run_digests(settings: Settings, sessions: SessionFactory, stop: asyncio.Event) -> None:

@@ -7,7 +7,7 @@ import contextlib
 import importlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,27 +88,76 @@ def planned_loops(settings: Settings, wanted: set[str]) -> list[tuple[str, Loop]
     return plan
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SECONDS = 30.0  # how long the loops may take to finish once stopped
+
+
+@contextlib.contextmanager
+def stopping_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stop` while the block runs; afterwards they are removed from the
+    loop and the handler found before is put back (asyncio.run's own SIGINT handler, say), so
+    a Ctrl-C after the service returned is not swallowed by a stop event nobody waits on."""
+    loop = asyncio.get_running_loop()
+    installed: dict[signal.Signals, Any] = {}
+    for sig in STOP_SIGNALS:
+        previous = signal.getsignal(sig)
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+            continue
+        installed[sig] = previous
+    try:
+        yield
+    finally:
+        for sig, previous in installed.items():
+            loop.remove_signal_handler(sig)
+            if _python_level(previous):
+                signal.signal(sig, previous)
+
+
+def _python_level(handler: Any) -> bool:
+    """A handler signal.signal can put back: not None (set outside Python) and not asyncio's
+    placeholder for a handler that lived on the loop (putting that back would ignore the
+    signal; another loop-level handler cannot be restored, only removed)."""
+    return handler is not None and not getattr(handler, "__module__", "").startswith("asyncio.")
+
+
 async def run_service(
     settings: Settings, wanted: set[str], stop: asyncio.Event | None = None
 ) -> None:
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    async with open_store(settings) as (_, sessions):
-        await load_commissions(settings, sessions)
-        plan = planned_loops(settings, wanted)
-        if not plan:
-            log.warning("no loop to run; the store is ready. Set the variables above and restart.")
-            return
-        tasks = [asyncio.create_task(fn(settings, sessions, stop), name=name) for name, fn in plan]
-        log.info("running: %s", ", ".join(name for name, _ in plan) or "nothing")
-        stopper = asyncio.create_task(stop.wait())
+    with stopping_on_signals(stop):
+        async with open_store(settings) as (_, sessions):
+            await load_commissions(settings, sessions)
+            plan = planned_loops(settings, wanted)
+            if not plan:
+                log.warning(
+                    "no loop to run; the store is ready. Set the variables above and restart."
+                )
+                return
+            await _run_loops(settings, sessions, plan, stop)
+
+
+async def _run_loops(
+    settings: Settings, sessions: SessionFactory, plan: list[tuple[str, Loop]], stop: asyncio.Event
+) -> None:
+    """Run every planned loop until `stop` is set or one of them ends; then stop them all and
+    give them STOP_SECONDS to close what they hold before they are cancelled."""
+    tasks = [asyncio.create_task(fn(settings, sessions, stop), name=name) for name, fn in plan]
+    log.info("running: %s", ", ".join(name for name, _ in plan))
+    stopper = asyncio.create_task(stop.wait())
+    try:
         done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
         for task in tasks:
-            if task in done and task.exception():
+            if task in done and not task.cancelled() and task.exception():
                 log.error("%s stopped", task.get_name(), exc_info=task.exception())
-        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
+        _, late = await asyncio.wait(tasks, timeout=STOP_SECONDS)
+        for task in late:
+            log.error("%s did not stop within %.0fs; cancelled", task.get_name(), STOP_SECONDS)
+    finally:
+        stop.set()
         stopper.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(stopper, *tasks, return_exceptions=True)
