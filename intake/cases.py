@@ -201,16 +201,18 @@ _DEFERRED = "intake.cases.deferred"
 
 @dataclass(slots=True)
 class DeferredWrites:
-    """Rows that open_case owes the store, held back to be written for a whole batch of
-    cases in one statement per table (`write_deferred`), in the same transaction."""
+    """Rows that open_case owes the store (the citizen's message when it has no attachments,
+    notifications, audit entries), held back to be written for a whole batch of cases in one
+    statement per table (`write_deferred`), in the same transaction."""
 
+    messages: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
 
 
 def defer_writes(session: AsyncSession) -> None:
     """From now until `write_deferred` (and within the current transaction), open_case holds
-    back its notifications and audit entries. Whoever calls this must call `write_deferred`
+    back what DeferredWrites lists. Whoever calls this must call `write_deferred`
     before committing, and before reading those tables back."""
     session.info[_DEFERRED] = (session.sync_session.get_transaction(), DeferredWrites())
 
@@ -227,6 +229,8 @@ async def write_deferred(session: AsyncSession) -> None:
     session.info.pop(_DEFERRED, None)
     if deferred is None:
         return
+    if deferred.messages:
+        await session.exec(insert(Message), params=deferred.messages)  # type: ignore[call-overload]
     if deferred.notifications:
         await enqueue_all(session, deferred.notifications)
     if deferred.audit:
@@ -307,9 +311,14 @@ async def open_case(
         author="citizen",
         external_id=raw.external_id,
     )
-    session.add(message)
-    await session.flush()  # one round trip: the number, the message and its id
-    await add_attachments(session, case, message, raw, ctx.attachments_dir)
+    deferred = _deferred(session)
+    if deferred is not None and not raw.attachments:
+        # Nothing needs the message's id now: it goes with the batch's other messages.
+        deferred.messages.append(message.model_dump(exclude={"id"}))
+    else:
+        session.add(message)
+        await session.flush()  # one round trip: the number, the message and its id
+        await add_attachments(session, case, message, raw, ctx.attachments_dir)
     related = await link_related(session, case, analysis.entities.keys())
     code = await _issue_receipt(session, case, ctx.receipt_key)
     owed_now = _alerts(case, commission) + ([_ack(case, raw, code)] if acknowledge else [])
@@ -325,7 +334,6 @@ async def open_case(
             "related": related,
         },
     }
-    deferred = _deferred(session)
     if deferred is not None:
         deferred.notifications += owed_now
         deferred.audit.append(audit)
