@@ -42,6 +42,14 @@ _FINISH = Statement(
     "done_at = :done_at WHERE update_id = :update_id",
     {"done_at": UTCDateTime()},
 )
+# A finished update is kept only as its id (a repeated delivery stays a no-op): what the
+# citizen wrote now lives in the case or the dialogue, and the raw update (names, text,
+# phone numbers) is not kept a day longer than needed. Failed updates keep theirs for replay.
+_FINISH_AND_FORGET = Statement(
+    "UPDATE telegram_update SET status = :status, error = :error, attempts = attempts + 1, "
+    "done_at = :done_at, payload = :payload WHERE update_id = :update_id",
+    {"done_at": UTCDateTime(), "payload": JSON()},
+)
 
 _RECORD = Statement(
     "INSERT INTO telegram_update (update_id, payload, status, attempts, received_at) "
@@ -150,14 +158,17 @@ class UpdateLedger:
             self._changed.notify_all()
 
     async def finish(self, update_id: int, status: str, error: str | None = None) -> None:
+        final = status in FINAL
         values = {
             "update_id": update_id,
             "status": status,
             "error": error,
-            "done_at": utcnow() if status in FINAL else None,
+            "done_at": utcnow() if final else None,
         }
+        if final:
+            values["payload"] = {}
         try:
-            await self.writer.execute(_FINISH, values)
+            await self.writer.execute(_FINISH_AND_FORGET if final else _FINISH, values)
         finally:
             self._in_flight.discard(update_id)
             if not self._in_flight:

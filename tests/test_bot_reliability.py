@@ -257,3 +257,17 @@ async def test_a_kill_between_the_dialogue_writes_still_delivers_the_receipt(
     assert row is not None and row.status == "failed"
     monkeypatch.undo()
     await _receipt_after_replay(tg, user)
+
+
+async def test_the_ledger_forgets_what_a_handled_update_said(tg: BotHarness) -> None:
+    user = tg.user(4013, "Айдос")
+    tg.emu.inject("sendMessage", status=400, times=2, description="Bad Request: injected")
+    failed_id = await user.send("Мой номер +7 701 234 5678, " + DESCRIPTION)
+    failed = await tg.ended(failed_id)
+    assert failed is not None and failed.status == "failed"
+    assert "+7 701 234 5678" in str(failed.payload)  # kept: it is handled again on restart
+    done = await tg.ended(await user.send("/start"))
+    assert done is not None and (done.status, done.payload) == ("done", {})
+    await tg.restart()
+    replayed = await tg.ended(failed_id)
+    assert replayed is not None and (replayed.status, replayed.payload) == ("done", {})
