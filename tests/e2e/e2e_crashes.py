@@ -1,9 +1,9 @@
 """Killing the service at random moments, and knowing when the system has settled.
 
 Between a kill and the restart the test records what the kill caught: outbox rows claimed
-and not settled (they may be delivered twice: at-least-once) and Telegram updates in hand
-(the ledger must replay them). Their leases are ended, as if the service had been down for
-LEASE; a restart within the lease would otherwise leave them for ten minutes.
+and not settled (they may be delivered twice: at-least-once; a restart takes them again when
+their lease, OUTBOX_LEASE_SECONDS, ends) and Telegram updates in hand (the ledger must replay
+them).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import contextlib
 import random
 
 from e2e_citizens import Citizen, report
-from e2e_store import expire_leases, progress, stuck, unfinished_senders
+from e2e_store import held_rows, progress, stuck, unfinished_senders
 from e2e_system import Sandboxes, Shagym
 
 from models.db import SessionFactory
@@ -43,7 +43,7 @@ class Crashes:
                     await emu.wait_until(lambda: emu.held("sendMessage") >= 3, timeout=15)
             await self.shagym.kill()
             emu.release("sendMessage")
-            self.held |= set(await expire_leases(self.sessions))
+            self.held |= set(await held_rows(self.sessions))
             self.in_flight |= await unfinished_senders(self.sessions)
             await self.shagym.start()
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import col, select
 
 from bot.ledger import FINAL
 from models.db import SessionFactory
 from models.tables import Case, InboundEmail, Notification, Reporter, TelegramUpdate
-from models.types import utcnow
 
 UNSETTLED = ("pending", "sending")
 
@@ -23,23 +22,12 @@ def observer_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, connect_args={"timeout": 30})
 
 
-async def expire_leases(sessions: SessionFactory) -> list[int]:
-    """The outbox rows a killed worker held (claimed, maybe sent, not settled), with their
-    leases ended now: what a restart would see once LEASE (ten minutes) had passed. Only
-    called while no service runs. Returns their ids."""
+async def held_rows(sessions: SessionFactory) -> list[int]:
+    """The outbox rows a killed worker held (claimed, maybe sent, not settled): a restart
+    takes them again once their lease ends. Only called while no service runs."""
     async with sessions() as session:
-        held = list(
-            (
-                await session.exec(select(Notification.id).where(Notification.status == "sending"))
-            ).all()
-        )
-        await session.exec(  # type: ignore[call-overload]
-            update(Notification)
-            .where(col(Notification.status) == "sending")
-            .values(lease_until=utcnow())
-        )
-        await session.commit()
-    return [number for number in held if number is not None]
+        held = await session.exec(select(Notification.id).where(Notification.status == "sending"))
+        return [number for number in held.all() if number is not None]
 
 
 async def unfinished_senders(sessions: SessionFactory) -> set[int]:
