@@ -50,6 +50,7 @@ class BatchWriter:
         self.lane: SqliteLane | None = sqlite_lane(factory)
         self._queue: asyncio.Queue[_Item] | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._closed = False
         self.batches = 0
         self.operations = 0
 
@@ -75,6 +76,10 @@ class BatchWriter:
         return asyncio.get_running_loop().create_future()
 
     async def _submit(self, item: _Item) -> Any:
+        if self._closed:
+            # A handler still running after shutdown must not reopen the SQLite connection:
+            # nothing would close it again, and it would keep the process alive.
+            raise RuntimeError("the bot's store writer is closed (shutting down)")
         if self._queue is None or self._worker is None or self._worker.done():
             self._queue = asyncio.Queue()
             self._worker = asyncio.create_task(self._work(self._queue), name="batch-writer")
@@ -82,6 +87,7 @@ class BatchWriter:
         return await item.future
 
     async def close(self) -> None:
+        self._closed = True
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.cancel()
