@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import insert, update
 from sqlmodel import col, or_, select
@@ -54,16 +55,23 @@ def simhash_bands(value: int | None) -> set[tuple[str, str]]:
     return {(SIMHASH_KIND, f"{band}:{unsigned >> (16 * band) & 0xFFFF:04x}") for band in range(4)}
 
 
-async def _candidates(
-    session: AsyncSession, case: Case, keys: set[tuple[str, str]]
-) -> dict[int, str]:
+@dataclass(slots=True)
+class _Related:
+    reasons: dict[int, str]  # related case id → why
+    clusters: set[int]  # the clusters those cases are in already
+
+
+async def _candidates(session: AsyncSession, case: Case, keys: set[tuple[str, str]]) -> _Related:
+    related = _Related({}, set())
     if not keys:
-        return {}
+        return related
     # Two expanding IN lists instead of one OR per key: the statement has one shape whatever
     # the number of keys, so it compiles once and stays cached, and the (kind, value) index
     # still serves it. The few pairs the cross product adds are dropped below.
     rows = await session.exec(
-        select(CaseEntity.case_id, CaseEntity.kind, CaseEntity.value, Case.simhash)
+        select(
+            CaseEntity.case_id, CaseEntity.kind, CaseEntity.value, Case.simhash, Case.cluster_id
+        )
         .join(Case, col(Case.id) == CaseEntity.case_id)
         .where(
             col(CaseEntity.kind).in_(sorted({kind for kind, _ in keys})),
@@ -71,8 +79,8 @@ async def _candidates(
             CaseEntity.case_id != case.id,
         )
     )
-    found: dict[int, str] = {}
-    for case_id, kind, value, other_hash in rows:
+    found = related.reasons
+    for case_id, kind, value, other_hash, cluster in rows:
         if (kind, value) not in keys:
             continue
         if kind != SIMHASH_KIND:
@@ -84,7 +92,11 @@ async def _candidates(
             and hamming(case.simhash, other_hash) <= NEAR_DUPLICATE_BITS
         ):
             found[case_id] = "near_identical_text"
-    return found
+        else:
+            continue
+        if cluster is not None:
+            related.clusters.add(cluster)
+    return related
 
 
 async def link_related(session: AsyncSession, case: Case, keys: set[tuple[str, str]]) -> list[int]:
@@ -99,26 +111,27 @@ async def link_related(session: AsyncSession, case: Case, keys: set[tuple[str, s
             insert(CaseEntity),
             params=[{"case_id": case.id, "kind": kind, "value": value} for kind, value in keys],
         )
-    if not related:
+    if not related.reasons:
         return []
     now = utcnow()
     await session.exec(  # type: ignore[call-overload]
         insert(CaseLink),
         params=[
             {"case_id": case.id, "related_case_id": other, "reason": reason, "created_at": now}
-            for other, reason in related.items()
+            for other, reason in related.reasons.items()
         ],
     )
-    clusters = await session.exec(
-        select(Case.id, Case.cluster_id).where(col(Case.id).in_(related))
-    )
-    members = {case.id} | set(related)
-    old_clusters = {cluster for _, cluster in clusters if cluster is not None}
-    cluster_id = min(members | old_clusters)
+    members = {case.id} | set(related.reasons)
+    cluster_id = min(members | related.clusters)
+    # Only rows whose cluster changes are written: a case joining a cluster of hundreds (one
+    # phone number behind a hundred members) touches itself, not the hundreds.
     await session.exec(  # type: ignore[call-overload]
         update(Case)
-        .where(or_(col(Case.id).in_(members), col(Case.cluster_id).in_(old_clusters or {-1})))
+        .where(
+            or_(col(Case.id).in_(members), col(Case.cluster_id).in_(related.clusters or {-1})),
+            or_(col(Case.cluster_id).is_(None), col(Case.cluster_id) != cluster_id),
+        )
         .values(cluster_id=cluster_id)
     )
     case.cluster_id = cluster_id
-    return sorted(related)
+    return sorted(related.reasons)
