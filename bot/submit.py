@@ -12,12 +12,14 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Update
+from sqlalchemy import JSON, Update
 from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.draft import Draft
+from bot.fastsql import Statement
 from intake.attachments import relative_path_for
 from intake.cases import IntakeContext, open_case
 from intake.raw import RawAttachment, RawReport
@@ -30,7 +32,7 @@ from models.tables import (
     NotificationKind,
     NotificationStatus,
 )
-from models.types import utcnow
+from models.types import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -135,23 +137,24 @@ async def take_receipt_code(session: AsyncSession, case_id: int) -> str | None:
     return next((p.get("receipt_code") for p in payloads if p.get("receipt_code")), None)
 
 
-async def mark_ack_delivered(session: AsyncSession, case_id: int) -> None:
-    """The bot has shown the acknowledgement: the outbox must not send it again, and the plain
-    receipt code must not stay in the row."""
-    statement = (
-        _ack_of(case_id)
-        .where(col(Notification.status) == NotificationStatus.pending)
-        .values(
-            status=NotificationStatus.sent,
-            payload={},
-            attempts=Notification.attempts + 1,
-            sent_at=utcnow(),
-            result={"delivered_by": "bot"},
-        )
-        .execution_options(synchronize_session=False)
-    )
-    await session.exec(statement)  # type: ignore[call-overload]
-    await session.commit()
+# Shown in the chat: the outbox must not send it again, and the plain code leaves the row.
+# Raw SQL so that it rides in the bot's group commit with the dialogue's own last write.
+ACK_DELIVERED = Statement(
+    "UPDATE notification SET status = 'sent', payload = :payload, result = :result, "
+    "attempts = attempts + 1, sent_at = :sent_at "
+    "WHERE case_id = :case_id AND kind = 'ack' AND channel = 'telegram' AND status = 'pending'",
+    {"payload": JSON(), "result": JSON(), "sent_at": UTCDateTime()},
+)
+
+
+def ack_delivered(case_id: int) -> dict[str, Any]:
+    """Parameters of ACK_DELIVERED for a case."""
+    return {
+        "case_id": case_id,
+        "payload": {},
+        "result": {"delivered_by": "bot"},
+        "sent_at": utcnow(),
+    }
 
 
 async def _already_sent(session: AsyncSession, draft: Draft) -> Submitted | None:

@@ -68,8 +68,8 @@ async def _candidates(session: AsyncSession, case: Case, keys: set[tuple[str, st
     # Two expanding IN lists instead of one OR per key: the statement has one shape whatever
     # the number of keys, so it compiles once and stays cached, and the (kind, value) index
     # still serves it. The few pairs the cross product adds are dropped below.
-    rows = await session.exec(
-        select(
+    rows = await session.exec(  # type: ignore[call-overload]  # sqlmodel types four columns
+        select(  # type: ignore[call-overload]
             CaseEntity.case_id, CaseEntity.kind, CaseEntity.value, Case.simhash, Case.cluster_id
         )
         .join(Case, col(Case.id) == CaseEntity.case_id)

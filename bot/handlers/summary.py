@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import Any
@@ -14,12 +15,13 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards, texts
+from bot.batch import BatchWriter
 from bot.draft import STEPS, load_draft
 from bot.flow import close_question, proceed
 from bot.gate import Sessions
 from bot.keyboards import Nav, Pick
 from bot.states import Report
-from bot.submit import Submitted, mark_ack_delivered, submit, take_receipt_code
+from bot.submit import ACK_DELIVERED, Submitted, ack_delivered, submit, take_receipt_code
 from intake.cases import IntakeContext
 
 router = Router(name=__name__)
@@ -33,15 +35,16 @@ async def send(
     state: FSMContext,
     language: str,
     sessions: Sessions,
+    writer: BatchWriter,
     intake_ctx: IntakeContext,
 ) -> None:
     """Open the case and show its receipt. Pressed again, or replayed after a kill at any
     point (the state and the data are two writes), it shows the confirmation still owed."""
-    data = await state.get_data()
-    if data.get("confirm"):
+    owed = (await state.get_data()).get("confirm")
+    if owed:
         await callback.answer()
         await deliver_confirmation(
-            bot, callback.from_user.id, state, sessions, language, intake_ctx
+            bot, callback.from_user.id, owed, state, sessions, writer, language, intake_ctx
         )
         return
     draft = await load_draft(state)
@@ -54,15 +57,24 @@ async def send(
         result = await submit(session, draft, callback.from_user.id, language, intake_ctx)
     # Until the confirmation is delivered the dialogue remembers it is owed (a failed or killed
     # send is handled again from the update ledger); the code itself stays in the ack row.
-    await state.set_data({"confirm": _pending(result, draft.contact in (None, "anonymous"))})
+    owed = _pending(result, draft.contact in (None, "anonymous"))
+    await state.set_data({"confirm": owed})
     await state.set_state(None)
     await close_question(callback, _("Sent"), answer=False)
     await deliver_confirmation(
-        bot, callback.from_user.id, state, sessions, language, intake_ctx, code=result.code
+        bot,
+        callback.from_user.id,
+        owed,
+        state,
+        sessions,
+        writer,
+        language,
+        intake_ctx,
+        result.code,
     )
 
 
-def _pending(result: Submitted, anonymous: bool) -> dict[str, object]:
+def _pending(result: Submitted, anonymous: bool) -> dict[str, Any]:
     return {
         "anonymous": anonymous,
         "case_id": result.case_id,
@@ -75,18 +87,17 @@ def _pending(result: Submitted, anonymous: bool) -> dict[str, object]:
 async def deliver_confirmation(
     bot: Bot,
     chat_id: int,
+    pending: dict[str, Any],
     state: FSMContext,
     sessions: Sessions,
+    writer: BatchWriter,
     language: str,
     ctx: IntakeContext,
     code: str | None = None,
 ) -> None:
-    """Show the confirmation owed in the dialogue data, with the receipt code (`code` when
-    the case was just opened, else from its ack row unless the citizen already has it); then
-    the ack row forgets the code and the dialogue ends."""
-    pending = (await state.get_data()).get("confirm")
-    if not pending:
-        return
+    """Show the confirmation owed (`pending`, as kept in the dialogue data), with the receipt
+    code (`code` when the case was just opened, else from its ack row unless the citizen
+    already has it); then the ack row forgets the code and the dialogue ends."""
     if code is None:
         async with sessions() as session:
             code = await take_receipt_code(session, pending["case_id"])
@@ -95,10 +106,12 @@ async def deliver_confirmation(
         _confirmation(pending, code, language, ctx),
         reply_markup=keyboards.case_actions(False),
     )
-    if code is not None:
-        async with sessions() as session:
-            await mark_ack_delivered(session, pending["case_id"])
-    await state.clear()
+    if code is None:
+        await state.clear()
+        return
+    await asyncio.gather(  # one group commit
+        writer.execute(ACK_DELIVERED, ack_delivered(pending["case_id"])), state.clear()
+    )
 
 
 def _confirmation(
