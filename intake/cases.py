@@ -163,13 +163,22 @@ async def _issue_receipt(session: AsyncSession, case: Case, key: bytes) -> str:
             return code
 
 
-def _alerts(case: Case, commission: Commission) -> list[dict[str, Any]]:
+def _alerts(
+    case: Case,
+    commission: Commission,
+    *,
+    ref: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The alerts a commission is owed about a case: each of its addresses and its group.
+    `ref` and `payload` tell a follow-up's alerts from the new case's (see `_followup_alerts`)."""
     common: dict[str, Any] = {
         "kind": NotificationKind.alert,
-        "ref": f"case{case.id}",
+        "ref": ref or f"case{case.id}",
         "case_id": case.id,
         "commission_code": commission.code,
         "language": commission.language,
+        "payload": payload,
     }
     rows = [
         owed(channel=Channel.email, recipient=address, **common) for address in commission.emails
@@ -202,8 +211,9 @@ _DEFERRED = "intake.cases.deferred"
 @dataclass(slots=True)
 class DeferredWrites:
     """Rows that open_case owes the store (the citizen's message when it has no attachments,
-    notifications, audit entries), held back to be written for a whole batch of cases in one
-    statement per table (`write_deferred`), in the same transaction."""
+    notifications, audit entries) and append_to_case too (notifications, audit entries), held
+    back to be written for a whole batch of cases in one statement per table
+    (`write_deferred`), in the same transaction."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
@@ -211,8 +221,8 @@ class DeferredWrites:
 
 
 def defer_writes(session: AsyncSession) -> None:
-    """From now until `write_deferred` (and within the current transaction), open_case holds
-    back what DeferredWrites lists. Whoever calls this must call `write_deferred`
+    """From now until `write_deferred` (and within the current transaction), open_case and
+    append_to_case hold back what DeferredWrites lists. Whoever calls this must call `write_deferred`
     before committing, and before reading those tables back."""
     session.info[_DEFERRED] = (session.sync_session.get_transaction(), DeferredWrites())
 
@@ -371,17 +381,44 @@ async def append_to_case(
     await add_attachments(session, case, message, raw, ctx.attachments_dir)
     case.updated_at = utcnow()
     session.add(case)
-    session.add(
-        AuditLog(
-            actor=author if author != "citizen" else "citizen",
-            action="case.appended",
-            case_id=case.id,
-            details={"direction": direction, "message": message.id},
-        )
-    )
-    await session.flush()
+    owed_now: list[dict[str, Any]] = []
+    if direction == Direction.citizen_in:  # a commission's own words alert nobody
+        owed_now = await _followup_alerts(session, case, message)
+    audit: dict[str, Any] = {
+        "at": utcnow(),
+        "actor": author,
+        "action": "case.appended",
+        "case_id": case.id,
+        "details": {"direction": direction, "message": message.id},
+    }
+    deferred = _deferred(session)
+    if deferred is not None:
+        deferred.notifications += owed_now
+        deferred.audit.append(audit)
+    else:
+        await enqueue_all(session, owed_now)
+        session.add(AuditLog(**audit))
+        await session.flush()
     log.info("case %s: %s message added", case.number, direction)
     return message
+
+
+async def _followup_alerts(
+    session: AsyncSession, case: Case, message: Message
+) -> list[dict[str, Any]]:
+    """A citizen's follow-up is owed to the commission now holding the case at once, like a
+    new case, whatever the case's status: a resolved case's commission decides whether the
+    new information reopens it. One alert per address and group per message (its own ref),
+    so a redelivered message owes nothing new."""
+    commission = (_known_commissions(session) or {}).get(case.commission_code)
+    if commission is None:
+        commission = await session.get(Commission, case.commission_code)
+    if commission is None:
+        log.warning("case %s: no commission %s to alert", case.number, case.commission_code)
+        return []
+    return _alerts(
+        case, commission, ref=f"case{case.id}:msg{message.id}", payload={"followup": message.id}
+    )
 
 
 async def find_by_receipt(session: AsyncSession, code: str, key: bytes = b"") -> Case | None:

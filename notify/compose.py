@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from intake.receipts import format_code
+from models.tables import CaseStatus
 from notify.content import Loaded
 from notify.images import is_image, stripped_copy
 from notify.mailmsg import Draft, FilePart
@@ -97,6 +98,20 @@ def _alert(loaded: Loaded, cfg: MailConfig, language: str) -> tuple[dict[str, An
     return context, files
 
 
+def _followup(loaded: Loaded, cfg: MailConfig, language: str) -> tuple[dict[str, Any], list]:
+    """What a citizen added to a case, under the case's heading; `loaded.attachments` are
+    only the files this message brought."""
+    if loaded.followup is None:
+        raise CannotCompose("the follow-up message is gone")
+    context, files = _alert(loaded, cfg, language)
+    assert loaded.case is not None
+    context["added"] = loaded.followup.text
+    context["added_at"] = local(loaded.followup.created_at, cfg.zone)
+    context["new_files"] = len(loaded.attachments)
+    context["closed"] = loaded.case.status == CaseStatus.resolved
+    return context, files
+
+
 def _citizen_context(loaded: Loaded, cfg: MailConfig, language: str) -> dict[str, Any]:
     case = loaded.case
     if case is None:
@@ -133,15 +148,17 @@ def compose(loaded: Loaded, cfg: MailConfig) -> Draft:
             related[f"{CHART_CID}@{cfg.domain}"] = FilePart("chart.png", chart, "image/png")
         headers["Auto-Submitted"] = "auto-generated"
     else:
+        template = "alert_followup" if loaded.is_followup else n.kind
         if n.kind == "alert":
-            context, files = _alert(loaded, cfg, language)
+            build = _followup if loaded.is_followup else _alert
+            context, files = build(loaded, cfg, language)
             headers["Auto-Submitted"] = "auto-generated"
         else:
             context = _citizen_context(loaded, cfg, language)
             headers["Auto-Submitted"] = "auto-replied"
             headers.update(_threading(loaded))
         context.update(t=texts(language), lang=language)
-        rendered = render(n.kind, context)
+        rendered = render(template, context)
         subject, text, html = rendered.subject, rendered.text, rendered.html
     if not n.message_id:
         raise CannotCompose("no Message-ID was stored before sending")

@@ -31,6 +31,7 @@ class Loaded:
     commission: Commission | None = None
     attachments: list[Attachment] = field(default_factory=list)
     answer: Message | None = None  # the commission's answer a relay carries
+    followup: Message | None = None  # what the citizen added, for a follow-up's alert
     in_reply_to: str | None = None  # the citizen's Message-ID, to thread an ack or relay
     contact: str | None = None  # only when the citizen chose to share one
     related: list[str] = field(default_factory=list)
@@ -39,6 +40,11 @@ class Loaded:
     @property
     def payload(self) -> dict[str, Any]:
         return self.notification.payload or {}
+
+    @property
+    def is_followup(self) -> bool:
+        """An alert about what a citizen added to a case, not about a new case."""
+        return self.notification.kind == "alert" and bool(self.payload.get("followup"))
 
 
 async def _citizen_message_id(session: AsyncSession, case_id: int) -> str | None:
@@ -85,9 +91,13 @@ async def load(session: AsyncSession, notification: Notification) -> Loaded:
     if case is None or case.id is None:
         return loaded
     if notification.kind == "alert":
-        attachments = await session.exec(
-            select(Attachment).where(Attachment.case_id == case.id).order_by(col(Attachment.id))
-        )
+        evidence = select(Attachment).where(Attachment.case_id == case.id)
+        if loaded.is_followup:
+            # Only what this message brought: the case's earlier files went with its alert.
+            followup = await session.get(Message, loaded.payload["followup"])
+            loaded.followup = followup if followup and followup.case_id == case.id else None
+            evidence = evidence.where(Attachment.message_id == loaded.payload["followup"])
+        attachments = await session.exec(evidence.order_by(col(Attachment.id)))
         loaded.attachments = list(attachments.all())
         loaded.contact = await _contact(session, case)
         loaded.related = await _related(session, case)

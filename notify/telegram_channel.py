@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.handlers.commission.callbacks import card_keyboard
-from bot.handlers.commission.card import CardData, render_card
+from bot.handlers.commission.card import CardData, render_card, render_followup_card
 from bot.notices import ack_text, relay_markup, relay_text
 from bot.sender import PermanentSendError, SendError, TelegramSender, TransientSendError
 from intake.receipts import format_code
@@ -128,7 +128,13 @@ class TelegramChannel:
             rerouted_from=loaded.rerouted_from.name if loaded.rerouted_from else None,
             reason=loaded.payload.get("reason"),
         )
-        text = render_card(data, n.language, self.zone)
+        if loaded.is_followup:
+            if loaded.followup is None:
+                raise PermanentError("the follow-up message is gone")
+            added, at = loaded.followup.text, loaded.followup.created_at
+            text = render_followup_card(data, added, at, n.language, self.zone)
+        else:
+            text = render_card(data, n.language, self.zone)
         markup = card_keyboard(case.id, n.language)
         message_id = await self._send(
             chat_id, lambda: self.sender.send_text(chat_id, text, reply_markup=markup)

@@ -19,7 +19,7 @@ from bot.handlers.commission.texts import words
 from intake.category import label
 from intake.gazetteer import load as load_gazetteer
 from intake.routing import CENTRAL
-from models.tables import Attachment, Case, Reporter
+from models.tables import Attachment, Case, CaseStatus, Reporter
 
 TEXT_SHOWN = 2500  # the card stays one message (4,096) with room for everything else
 RELATED_SHOWN = 5
@@ -85,6 +85,37 @@ def render_card(
     if data.contact:
         lines.append(f"👤 {w['contact']}: {escape(data.contact)}")
     lines.append(status_line or w["status_new"])
+    return "\n".join(lines)
+
+
+def render_followup_card(
+    data: CardData, added: str, added_at: dt.datetime, language: str, zone: ZoneInfo
+) -> str:
+    """Telegram HTML of a citizen's follow-up to a case: what they added (escaped), under the
+    case's heading; `data.attachments` counts only the files this follow-up brought."""
+    w, case = words(language), data.case
+    place = escape(place_name(case.region, language))
+    if case.district:
+        place += f", {escape(case.district)}"
+    added = added if len(added) <= TEXT_SHOWN else added[:TEXT_SHOWN] + w["cut"]
+    lines = [
+        f"➕ <b>{escape(case.number)}</b> · {escape(w['followup'])}",
+        f"🏷 {escape(label(case.category, language))}",
+        f"📍 {place}",
+        f"🕒 {w['received']} {_local(added_at, zone)} · "
+        f"{w['due']} <b>{_local(case.due_at, zone, '%d.%m.%Y')}</b>",
+    ]
+    if case.subject:
+        lines.append(f"<b>{escape(case.subject)}</b>")
+    lines.append(f"<blockquote>{escape(added or w['followup_empty'])}</blockquote>")
+    if data.attachments:
+        lines.append("📎 " + escape(w["followup_files"].format(n=data.attachments)))
+    if data.contact:
+        lines.append(f"👤 {w['contact']}: {escape(data.contact)}")
+    state = w.get(f"state_{case.status}", case.status)
+    lines.append(escape(w["followup_status"].format(status=state)))
+    if case.status == CaseStatus.resolved:
+        lines.append("⚠️ " + escape(w["followup_closed"]))
     return "\n".join(lines)
 
 
