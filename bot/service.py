@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
@@ -89,22 +90,37 @@ def prepare_process() -> None:
     gc.freeze()
 
 
+def fsm_storage(settings: Settings) -> dict[str, Any]:
+    """Redis for the dialogues' state when REDIS_URL is set (several bot processes, or state
+    kept apart from the case store), with Redis locks isolating each chat's updates; else
+    the SQL store's own storage (create_dispatcher's default)."""
+    if not settings.REDIS_URL:
+        return {}
+    from aiogram.fsm.storage.redis import RedisStorage
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError, TimeoutError
+
+    # A pooled connection the server or a proxy has dropped fails its next write: retried on
+    # a fresh connection instead of failing the citizen's update.
+    retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=3)
+    storage = RedisStorage.from_url(
+        settings.REDIS_URL,
+        connection_kwargs={
+            "retry": retry,
+            "retry_on_error": [ConnectionError, TimeoutError],
+            "health_check_interval": 30,
+        },
+    )
+    return {"storage": storage, "events_isolation": storage.create_isolation()}
+
+
 async def run_bot(settings: Settings, sessions: SessionFactory, stop: asyncio.Event) -> None:
     """The runner's entry point: build the Bot and the Dispatcher, serve until `stop`."""
     assert settings.BOT_TOKEN is not None
     await asyncio.to_thread(prepare_process)
     bot = make_bot(settings.BOT_TOKEN.get_secret_value(), settings.TELEGRAM_API_BASE)
-    storage = None
-    if settings.REDIS_URL:
-        from aiogram.fsm.storage.redis import RedisStorage
-
-        storage = RedisStorage.from_url(settings.REDIS_URL)
-    dp = create_dispatcher(
-        settings=settings,
-        sessions=sessions,
-        storage=storage,
-        events_isolation=storage.create_isolation() if storage is not None else None,
-    )
+    dp = create_dispatcher(settings=settings, sessions=sessions, **fsm_storage(settings))
     try:
         with contextlib.suppress(TelegramAPIError):
             await set_commands(bot)

@@ -26,7 +26,7 @@ from sqlmodel import select
 from bot.api import make_bot
 from bot.dispatcher import create_dispatcher
 from bot.middlewares.access import Throttle
-from bot.service import serve
+from bot.service import fsm_storage, serve
 from intake.commissions import read_file, sync_commissions
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.migrate import upgrade
@@ -73,7 +73,10 @@ class BotHarness:
     async def start(self) -> None:
         self.bot = make_bot(self.emu.token, self.emu.base_url)
         self.dp = create_dispatcher(
-            settings=self.settings, sessions=self.sessions, throttle=self.throttle
+            settings=self.settings,
+            sessions=self.sessions,
+            throttle=self.throttle,
+            **fsm_storage(self.settings),
         )
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(serve(self.dp, self.bot, self._stop))
@@ -133,7 +136,7 @@ async def tg_store(
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    url: str, sessions: SessionFactory, tmp_path: Path
+    url: str, sessions: SessionFactory, tmp_path: Path, **extra: Any
 ) -> AsyncIterator[BotHarness]:
     async with TelegramEmulator() as emu:
         settings = load_settings(
@@ -141,6 +144,7 @@ async def running_bot(
             ATTACHMENTS_DIR=tmp_path / "attachments",
             BOT_TOKEN=emu.token,
             TELEGRAM_API_BASE=emu.base_url,
+            **extra,
         )
         harness = BotHarness(emu, sessions, settings)
         await harness.start()
