@@ -271,3 +271,22 @@ async def test_the_ledger_forgets_what_a_handled_update_said(tg: BotHarness) -> 
     await tg.restart()
     replayed = await tg.ended(failed_id)
     assert replayed is not None and (replayed.status, replayed.payload) == ("done", {})
+
+
+async def test_a_receipt_that_failed_to_show_comes_before_the_next_reports(
+    tg: BotHarness,
+) -> None:
+    """The confirmation cannot be sent (the update fails); the citizen starts another report
+    without a restart: its Send shows the earlier receipt, then sends the new report."""
+    user = tg.user(4014, "Айдос")
+    await walk_to_summary(user)
+    tg.emu.inject("sendMessage", status=400, times=1, description="Bad Request: injected")
+    row = await tg.ended(await user.press(data="n:send"))
+    assert row is not None and row.status == "failed"
+    assert [m for m in user.chat.sent if CODE.search(m.text)] == []
+    await walk_to_summary(user, region="PAV", place=None, text=DESCRIPTION)
+    await tg.ended(await user.press(data="n:send"))
+    receipts = [m for m in user.chat.sent if CODE.search(m.text)]
+    first, second = await tg.cases()
+    assert [first.number in receipts[0].text, second.number in receipts[1].text] == [True, True]
+    assert len(receipts) == 2 and second.region == "PAV"

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards, texts
 from bot.batch import BatchWriter
-from bot.draft import STEPS, load_draft
+from bot.draft import STEPS, Draft, load_draft
 from bot.flow import close_question, proceed
 from bot.gate import Sessions
 from bot.keyboards import Nav, Pick
@@ -40,18 +40,22 @@ async def send(
 ) -> None:
     """Open the case and show its receipt. Pressed again, or replayed after a kill at any
     point (the state and the data are two writes), it shows the confirmation still owed."""
-    owed = (await state.get_data()).get("confirm")
-    if owed:
-        await callback.answer()
-        await deliver_confirmation(
-            bot, callback.from_user.id, owed, state, sessions, writer, language, intake_ctx
-        )
-        return
-    draft = await load_draft(state)
+    data = await state.get_data()
+    owed = data.get("confirm")
+    draft = Draft.from_dict(data["draft"]) if data.get("draft") else None
     if draft is None or draft.next_step() != "summary":
-        await callback.answer(_("This report has already been sent."))
+        await callback.answer(None if owed else _("This report has already been sent."))
+        if owed:
+            await deliver_confirmation(
+                bot, callback.from_user.id, owed, state, sessions, writer, language, intake_ctx
+            )
         return
     await callback.answer(_("Sending…"))
+    if owed:  # an earlier report's confirmation never reached the chat: it comes first
+        await deliver_confirmation(
+            bot, callback.from_user.id, owed, state, sessions, writer, language, intake_ctx,
+            end_dialogue=False,
+        )  # fmt: skip
     # The session is closed before the FSM writes: on SQLite each transaction holds the lock.
     async with sessions() as session:
         result = await submit(session, draft, callback.from_user.id, language, intake_ctx)
@@ -94,10 +98,13 @@ async def deliver_confirmation(
     language: str,
     ctx: IntakeContext,
     code: str | None = None,
+    *,
+    end_dialogue: bool = True,
 ) -> None:
     """Show the confirmation owed (`pending`, as kept in the dialogue data), with the receipt
     code (`code` when the case was just opened, else from its ack row unless the citizen
-    already has it); then the ack row forgets the code and the dialogue ends."""
+    already has it); then the ack row forgets the code and, unless a newer draft is being
+    sent, the dialogue ends."""
     if code is None:
         async with sessions() as session:
             code = await take_receipt_code(session, pending["case_id"])
@@ -106,12 +113,10 @@ async def deliver_confirmation(
         _confirmation(pending, code, language, ctx),
         reply_markup=keyboards.case_actions(False),
     )
-    if code is None:
-        await state.clear()
-        return
-    await asyncio.gather(  # one group commit
-        writer.execute(ACK_DELIVERED, ack_delivered(pending["case_id"])), state.clear()
-    )
+    writes = [state.clear()] if end_dialogue else []
+    if code is not None:
+        writes.append(writer.execute(ACK_DELIVERED, ack_delivered(pending["case_id"])))
+    await asyncio.gather(*writes)  # one group commit
 
 
 def _confirmation(
