@@ -344,15 +344,24 @@ async def open_case(
             "related": related,
         },
     }
-    if deferred is not None:
-        deferred.notifications += owed_now
-        deferred.audit.append(audit)
-    else:
-        await enqueue_all(session, owed_now)
-        session.add(AuditLog(**audit))
-        await session.flush()
+    await _owe(session, owed_now, audit)
     log.info("case %s opened, routed to %s", case.number, commission_code)
     return OpenedCase(case=case, receipt_code=code, analysis=analysis, related=related)
+
+
+async def _owe(
+    session: AsyncSession, notifications: list[dict[str, Any]], audit: dict[str, Any]
+) -> None:
+    """Owe the notifications and record the audit entry: at once, or with the batch when
+    mail ingest defers its writes."""
+    deferred = _deferred(session)
+    if deferred is not None:
+        deferred.notifications += notifications
+        deferred.audit.append(audit)
+        return
+    await enqueue_all(session, notifications)
+    session.add(AuditLog(**audit))
+    await session.flush()
 
 
 async def append_to_case(
@@ -391,14 +400,7 @@ async def append_to_case(
         "case_id": case.id,
         "details": {"direction": direction, "message": message.id},
     }
-    deferred = _deferred(session)
-    if deferred is not None:
-        deferred.notifications += owed_now
-        deferred.audit.append(audit)
-    else:
-        await enqueue_all(session, owed_now)
-        session.add(AuditLog(**audit))
-        await session.flush()
+    await _owe(session, owed_now, audit)
     log.info("case %s: %s message added", case.number, direction)
     return message
 
