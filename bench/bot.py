@@ -179,7 +179,7 @@ def report_steps(n: int) -> list[Step]:
         _say(TEXT.format(n=n)),
         _press("n:next"),
         _press("n:anonymous"),
-        _press("n:send", new_message=True),  # the confirmation with the receipt code
+        _press("n:send"),  # the summary turns into the confirmation with the receipt code
     ]
 
 

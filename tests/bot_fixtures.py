@@ -203,7 +203,7 @@ async def tap(user: UserDriver, data: str) -> SentMessage:
 
 
 async def send_report(user: UserDriver) -> SentMessage:
-    """Press Send on the summary; the confirmation (a new message after the summary's edit)."""
+    """Press Send on the summary; the confirmation (the summary, edited into it)."""
     user.chat.skip()
     await user.press(data="n:send")
-    return await user.chat.next_message()
+    return await user.chat.next()

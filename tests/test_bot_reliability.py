@@ -228,11 +228,11 @@ async def test_a_kill_before_the_confirmation_is_shown_still_delivers_it(
 ) -> None:
     user = tg.user(4011, "Айдос")
     await walk_to_summary(user)
-    tg.emu.hold("editMessageReplyMarkup")  # the summary's buttons closed: just before it
+    tg.emu.hold("editMessageText")  # the summary being turned into the confirmation
     await user.press(data="n:send")
-    await tg.emu.wait_until(lambda: tg.emu.held("editMessageReplyMarkup") == 1)
+    await tg.emu.wait_until(lambda: tg.emu.held("editMessageText") == 1)
     await tg.crash()
-    tg.emu.release("editMessageReplyMarkup")
+    tg.emu.release("editMessageText")
     assert [m for m in user.chat.sent if CODE.search(m.text)] == []
     await _receipt_after_replay(tg, user)
     assert len(await tg.cases()) == 1
@@ -280,7 +280,8 @@ async def test_a_receipt_that_failed_to_show_comes_before_the_next_reports(
     without a restart: its Send shows the earlier receipt, then sends the new report."""
     user = tg.user(4014, "Айдос")
     await walk_to_summary(user)
-    tg.emu.inject("sendMessage", status=400, times=1, description="Bad Request: injected")
+    for method in ("editMessageText", "sendMessage"):  # neither way through
+        tg.emu.inject(method, status=400, times=1, description="Bad Request: injected")
     row = await tg.ended(await user.press(data="n:send"))
     assert row is not None and row.status == "failed"
     assert [m for m in user.chat.sent if CODE.search(m.text)] == []

@@ -76,7 +76,7 @@ async def test_it_shows_the_confirmation_itself_and_leaves_no_code_in_the_outbox
     await walk_to_summary(user)
     user.chat.skip()
     update_id = await user.press(data="n:send")
-    done = await user.chat.next_message()
+    done = await user.chat.next()
     assert "Код квитанции" in done.text
     await tg.ended(update_id)  # the ack row is settled right after the confirmation is shown
     case = (await tg.cases())[-1]

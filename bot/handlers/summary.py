@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards, texts
 from bot.batch import BatchWriter
 from bot.draft import STEPS, Draft, load_draft
-from bot.flow import close_question, proceed
+from bot.flow import proceed
 from bot.gate import Sessions
 from bot.keyboards import Nav, Pick
 from bot.states import Report
@@ -61,10 +61,10 @@ async def send(
         result = await submit(session, draft, callback.from_user.id, language, intake_ctx)
     # Until the confirmation is delivered the dialogue remembers it is owed (a failed or killed
     # send is handled again from the update ledger); the code itself stays in the ack row.
-    owed = _pending(result, draft.contact in (None, "anonymous"))
+    summary = callback.message.message_id if callback.message is not None else None
+    owed = _pending(result, draft.contact in (None, "anonymous"), summary)
     await state.set_data({"confirm": owed})
     await state.set_state(None)
-    await close_question(callback, _("Sent"), answer=False)
     await deliver_confirmation(
         bot,
         callback.from_user.id,
@@ -78,9 +78,10 @@ async def send(
     )
 
 
-def _pending(result: Submitted, anonymous: bool) -> dict[str, Any]:
+def _pending(result: Submitted, anonymous: bool, summary: int | None) -> dict[str, Any]:
     return {
         "anonymous": anonymous,
+        "message_id": summary,  # the summary message, which becomes the confirmation
         "case_id": result.case_id,
         "number": result.number,
         "commission": result.commission,
@@ -108,15 +109,36 @@ async def deliver_confirmation(
     if code is None:
         async with sessions() as session:
             code = await take_receipt_code(session, pending["case_id"])
-    await bot.send_message(
-        chat_id,
-        _confirmation(pending, code, language, ctx),
-        reply_markup=keyboards.case_actions(False),
-    )
+    text = _confirmation(pending, code, language, ctx)
+    if code is None or not await _turn_summary_into(bot, chat_id, pending.get("message_id"), text):
+        await bot.send_message(chat_id, text, reply_markup=keyboards.case_actions(False))
     writes = [state.clear()] if end_dialogue else []
     if code is not None:
         writes.append(writer.execute(ACK_DELIVERED, ack_delivered(pending["case_id"])))
     await asyncio.gather(*writes)  # one group commit
+
+
+async def _turn_summary_into(bot: Bot, chat_id: int, message_id: int | None, text: str) -> bool:
+    """Edit the summary into the confirmation. An edit, unlike a new message, cannot show
+    twice: a replay after a kill between Telegram taking it and the store learning so finds
+    it "not modified". False when the summary is gone (deleted, or an old dialogue's)."""
+    if message_id is None:
+        return False
+    try:
+        await bot.edit_message_text(
+            text,
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=keyboards.case_actions(False),
+        )
+    except TelegramBadRequest as exc:
+        if "not modified" in exc.message:
+            return True
+        log.info(
+            "summary %s not edited (%s); the confirmation is sent anew", message_id, exc.message
+        )
+        return False
+    return True
 
 
 def _confirmation(
