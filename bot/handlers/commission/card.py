@@ -55,23 +55,33 @@ def _local(moment: dt.datetime, zone: ZoneInfo, fmt: str = "%d.%m.%Y %H:%M") -> 
     return moment.astimezone(zone).strftime(fmt)
 
 
+def _heading(
+    case: Case, title: str, received: dt.datetime, language: str, zone: ZoneInfo
+) -> list[str]:
+    """A card's first lines: its title, the category, the place, when it came and the due date."""
+    w = words(language)
+    place = escape(place_name(case.region, language))
+    if case.district:
+        place += f", {escape(case.district)}"
+    return [
+        title,
+        f"🏷 {escape(label(case.category, language))}",
+        f"📍 {place}",
+        f"🕒 {w['received']} {_local(received, zone)} · "
+        f"{w['due']} <b>{_local(case.due_at, zone, '%d.%m.%Y')}</b>",
+    ]
+
+
 def render_card(
     data: CardData, language: str, zone: ZoneInfo, status_line: str | None = None
 ) -> str:
     """Telegram HTML of the card; every value from the case is escaped."""
     w, case = words(language), data.case
     title = w["rerouted_case"] if data.rerouted_from else w["new_case"]
-    place = escape(place_name(case.region, language))
-    if case.district:
-        place += f", {escape(case.district)}"
     text = case.text if len(case.text) <= TEXT_SHOWN else case.text[:TEXT_SHOWN] + w["cut"]
-    lines = [
-        f"🆕 <b>{escape(case.number)}</b> · {escape(title)}",
-        f"🏷 {escape(label(case.category, language))}",
-        f"📍 {place}",
-        f"🕒 {w['received']} {_local(case.created_at, zone)} · "
-        f"{w['due']} <b>{_local(case.due_at, zone, '%d.%m.%Y')}</b>",
-    ]
+    lines = _heading(
+        case, f"🆕 <b>{escape(case.number)}</b> · {escape(title)}", case.created_at, language, zone
+    )
     if data.rerouted_from:
         moved = w["rerouted"].format(source=data.rerouted_from, reason=data.reason or "—")
         lines.append(f"↪️ {escape(moved)}")
@@ -94,17 +104,9 @@ def render_followup_card(
     """Telegram HTML of a citizen's follow-up to a case: what they added (escaped), under the
     case's heading; `data.attachments` counts only the files this follow-up brought."""
     w, case = words(language), data.case
-    place = escape(place_name(case.region, language))
-    if case.district:
-        place += f", {escape(case.district)}"
     added = added if len(added) <= TEXT_SHOWN else added[:TEXT_SHOWN] + w["cut"]
-    lines = [
-        f"➕ <b>{escape(case.number)}</b> · {escape(w['followup'])}",
-        f"🏷 {escape(label(case.category, language))}",
-        f"📍 {place}",
-        f"🕒 {w['received']} {_local(added_at, zone)} · "
-        f"{w['due']} <b>{_local(case.due_at, zone, '%d.%m.%Y')}</b>",
-    ]
+    title = f"➕ <b>{escape(case.number)}</b> · {escape(w['followup'])}"
+    lines = _heading(case, title, added_at, language, zone)
     if case.subject:
         lines.append(f"<b>{escape(case.subject)}</b>")
     lines.append(f"<blockquote>{escape(added or w['followup_empty'])}</blockquote>")
