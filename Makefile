@@ -26,8 +26,11 @@ system-deps:
 run: $(STAMP)
 	$(BIN)/shagym run
 
+TYPED = shagym intake models bot notify mail_ingest sandbox
+
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy $(TYPED)
 	$(BIN)/pytest -q -p no:cacheprovider
 
 demo: $(STAMP) system-deps
@@ -35,7 +38,7 @@ demo: $(STAMP) system-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy shagym intake models
+	$(BIN)/mypy $(TYPED)
 
 bench: $(STAMP) system-deps
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

@@ -77,7 +77,7 @@ async def add_information(
 
 
 def status_label(status: str) -> str:
-    labels = {
+    labels: dict[str, str] = {
         CaseStatus.new: _("received, waiting for the commission"),
         CaseStatus.assigned: _("being reviewed by the commission"),
         CaseStatus.answered: _("the commission has answered"),

@@ -60,7 +60,7 @@ class RetryMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         # The poller has its own backoff; retrying getUpdates here would only delay it.
         if isinstance(method, GetUpdates):
-            return await make_request(bot, method)
+            return await make_request(bot, method)  # type: ignore[arg-type]  # narrowed
         attempt = 1
         while True:
             try:
@@ -100,7 +100,7 @@ class QuietCallbackAnswers(BaseRequestMiddleware):
         if not isinstance(method, AnswerCallbackQuery):
             return await make_request(bot, method)
         try:
-            return await make_request(bot, method)
+            return await make_request(bot, method)  # type: ignore[arg-type]  # narrowed
         except TelegramBadRequest as exc:
             log.info("callback answer dropped: %s", exc.message[:100])
             return True  # type: ignore[return-value]

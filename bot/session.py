@@ -20,7 +20,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiohttp import ClientError
+from aiohttp import ClientError, ClientTimeout
 
 _RESPONSE_TYPES: dict[type, Any] = {}
 
@@ -53,7 +53,7 @@ class FastSession(AiohttpSession):
                 url,
                 data=json.dumps(body, ensure_ascii=False).encode(),
                 headers={"Content-Type": "application/json"},
-                timeout=self.timeout if timeout is None else timeout,
+                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as resp:
                 raw_result = await resp.text()
         except TimeoutError as exc:

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 def dialect_insert(session: AsyncSession, table: type) -> Any:
+    assert session.bind is not None, "the session is bound to the store's engine"
     module = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     return module.insert(table)
 
