@@ -264,8 +264,8 @@ async def throughput(
     """All citizens at once, as fast as the bot answers. The dialogue steps run first, then
     every citizen presses Send: the CPU of the two kinds of update is measured apart."""
     work = _citizens(emu, bot.kind, citizens, first_id)
-    # BENCH_PROFILE=path profiles the dialogue steps of this phase (BENCH_PROFILE_STEP=send:
-    # the Send step) in the bot process.
+    # BENCH_PROFILE=path profiles the dialogue steps of this phase in each bot process, into
+    # path.ours and path.echo (BENCH_PROFILE_STEP=send: the Send step).
     profiled = os.environ.get("BENCH_PROFILE_STEP", "dialogue")
     profiling = bool(os.environ.get("BENCH_PROFILE")) and first_id == 10_000
     if profiling and profiled == "dialogue":
@@ -389,7 +389,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.serve:
         if os.environ.get("BENCH_PROFILE"):
-            _profile_on_signals(os.environ["BENCH_PROFILE"])
+            _profile_on_signals(f"{os.environ['BENCH_PROFILE']}.{args.serve}")
         serve(args.serve, args.api, args.workdir)
         sys.exit(0)
     result = asyncio.run(main(args.citizens, args.paced, args.think, args.rate))
