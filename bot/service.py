@@ -97,9 +97,9 @@ def fsm_storage(settings: Settings) -> dict[str, Any]:
     if not settings.REDIS_URL:
         return {}
     from aiogram.fsm.storage.redis import RedisStorage
+    from redis import exceptions as redis_errors
     from redis.asyncio.retry import Retry
     from redis.backoff import ExponentialBackoff
-    from redis.exceptions import ConnectionError, TimeoutError
 
     # A pooled connection the server or a proxy has dropped fails its next write: retried on
     # a fresh connection instead of failing the citizen's update.
@@ -108,7 +108,7 @@ def fsm_storage(settings: Settings) -> dict[str, Any]:
         settings.REDIS_URL,
         connection_kwargs={
             "retry": retry,
-            "retry_on_error": [ConnectionError, TimeoutError],
+            "retry_on_error": [redis_errors.ConnectionError, redis_errors.TimeoutError],
             "health_check_interval": 30,
         },
     )
