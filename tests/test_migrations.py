@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401
@@ -66,3 +68,35 @@ def test_it_keeps_a_linear_history(revision):
     assert revisions()[0] == revision
     script = ScriptDirectory.from_config(alembic_config())
     assert len(script.get_heads()) == 1
+
+
+async def test_it_forgets_what_handled_telegram_updates_said(database_url):
+    """0004: handled ledger rows written before the ledger forgot them lose their payload;
+    failed ones keep it for their replay."""
+    engine = create_engine(database_url)
+    rows = [(1, "done"), (2, "failed"), (3, "received"), (4, "blocked")]
+    try:
+        await upgrade(engine, "0003")
+        async with engine.begin() as conn:
+            for update_id, status in rows:
+                await conn.execute(
+                    text(
+                        "INSERT INTO telegram_update (update_id, payload, status, attempts, "
+                        "received_at) VALUES (:id, :payload, :status, 1, CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": update_id, "payload": '{"message": {"text": "+77012345678"}}',
+                     "status": status},
+                )  # fmt: skip
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT update_id, payload FROM telegram_update ORDER BY update_id")
+            )
+            kept = {
+                update_id: payload if isinstance(payload, dict) else json.loads(payload)
+                for update_id, payload in found
+            }
+        assert kept[1] == kept[4] == {}
+        assert kept[2] == kept[3] == {"message": {"text": "+77012345678"}}
+    finally:
+        await engine.dispose()
