@@ -55,6 +55,21 @@ def dovecot() -> Iterator[Dovecot]:
         yield server
 
 
+@pytest.fixture
+def failing_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Processing fails for messages whose subject says so (a stand-in for a parser bug)."""
+    import mail_ingest.ingest as ingest_module
+
+    real = ingest_module.parse_email
+
+    def parse(raw: bytes):  # type: ignore[no-untyped-def]
+        if b"Subject: BREAK" in raw:
+            raise ValueError("cannot read this one")
+        return real(raw)
+
+    monkeypatch.setattr(ingest_module, "parse_email", parse)
+
+
 async def prepare_store(url: str) -> None:
     engine = create_engine(url)
     try:

@@ -38,6 +38,7 @@ from shagym.settings import Settings
 GUARD = 240.0  # turns a hang into a failure; never reached when things work
 dovecot = mail_fixtures.dovecot
 store = mail_fixtures.store
+failing_parser = mail_fixtures.failing_parser
 
 
 @asynccontextmanager
@@ -124,19 +125,10 @@ async def test_it_survives_a_kill_in_the_middle_of_a_batch(
     await assert_all_once(dovecot, store, 12)
 
 
+@pytest.mark.usefixtures("failing_parser")
 async def test_it_quarantines_only_the_bad_message_of_a_batch(
-    dovecot, store, sqlite_url, tmp_path, monkeypatch
+    dovecot, store, sqlite_url, tmp_path
 ) -> None:
-    import mail_ingest.ingest as ingest_module
-
-    real = ingest_module.parse_email
-
-    def parse(raw: bytes):  # type: ignore[no-untyped-def]
-        if b"Subject: BREAK" in raw:
-            raise ValueError("cannot read this one")
-        return real(raw)
-
-    monkeypatch.setattr(ingest_module, "parse_email", parse)
     # The bad one is the second message of the second batch of 5.
     mail = [complaint(f"В Астане нарушение номер {i}.", subject="Жалоба") for i in range(12)]
     mail[6] = complaint("В Астане нарушение номер 6.", subject="BREAK")

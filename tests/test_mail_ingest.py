@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import mail_fixtures
 import pytest
 from mail_fixtures import CITIZEN, HOTLINE, complaint, count
 from sqlmodel import select
@@ -19,6 +20,8 @@ from mail_ingest.quarantine import list_quarantine, replay
 from models.db import SessionFactory
 from models.outbox import message_id_for
 from models.tables import Attachment, Case, InboundEmail, Message, Notification
+
+failing_parser = mail_fixtures.failing_parser
 
 ASTANA = "В Астане собрание провели без кворума, протокол подписали задним числом."
 
@@ -229,21 +232,6 @@ async def test_it_opens_a_case_from_the_headers_of_an_oversized_message(sessions
     assert outcome.status == "created" and "size limit" in (outcome.reason or "")
     ack = await the_ack(sessions)
     assert ack.payload["too_large"] == {"size": 30_000_000, "limit": 1000}
-
-
-@pytest.fixture
-def failing_parser(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Processing fails for messages whose subject says so (a stand-in for a parser bug)."""
-    import mail_ingest.ingest as ingest_module
-
-    real = ingest_module.parse_email
-
-    def parse(raw: bytes):  # type: ignore[no-untyped-def]
-        if b"Subject: BREAK" in raw:
-            raise ValueError("cannot read this one")
-        return real(raw)
-
-    monkeypatch.setattr(ingest_module, "parse_email", parse)
 
 
 @pytest.mark.usefixtures("failing_parser")
