@@ -85,10 +85,14 @@ class Draft:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
-async def load_draft(state: FSMContext) -> Draft | None:
-    data = await state.get_data()
+def draft_in(data: dict[str, Any]) -> Draft | None:
+    """The draft kept in a dialogue's data, if any (for a handler that read the data already)."""
     raw = data.get("draft")
     return Draft.from_dict(raw) if raw else None
+
+
+async def load_draft(state: FSMContext) -> Draft | None:
+    return draft_in(await state.get_data())
 
 
 async def save_draft(state: FSMContext, draft: Draft, step: State | None = None) -> None:

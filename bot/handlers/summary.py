@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards, texts
 from bot.batch import BatchWriter
-from bot.draft import STEPS, Draft, load_draft
+from bot.draft import STEPS, draft_in, load_draft
 from bot.flow import proceed
 from bot.gate import Sessions
 from bot.keyboards import Nav, Pick
@@ -42,7 +42,7 @@ async def send(
     point (the state and the data are two writes), it shows the confirmation still owed."""
     data = await state.get_data()
     owed = data.get("confirm")
-    draft = Draft.from_dict(data["draft"]) if data.get("draft") else None
+    draft = draft_in(data)
     if draft is None or draft.next_step() != "summary":
         await callback.answer(None if owed else _("This report has already been sent."))
         if owed:
