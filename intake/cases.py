@@ -4,6 +4,7 @@ the notifications it owes are written in the caller's one transaction."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,11 +156,14 @@ def _place(raw: RawReport, analysis: Analysis) -> tuple[str | None, str | None, 
 async def _issue_receipt(session: AsyncSession, case: Case, key: bytes) -> str:
     while True:
         code = new_code()
-        if await insert_ignore(
-            session,
-            Receipt,
-            {"case_id": case.id, "code_hash": hash_code(code, key), "created_at": utcnow()},
-        ):
+        row = {"case_id": case.id, "code_hash": hash_code(code, key), "created_at": utcnow()}
+        deferred = _deferred(session)
+        if deferred is not None:
+            # Written with the batch; a hash already taken (one in 10^16) fails the batch's
+            # insert, and the caller goes through the batch again without deferring.
+            deferred.receipts.append(row)
+            return code
+        if await insert_ignore(session, Receipt, row):
             return code
 
 
@@ -211,11 +215,12 @@ _DEFERRED = "intake.cases.deferred"
 @dataclass(slots=True)
 class DeferredWrites:
     """Rows that open_case owes the store (the citizen's message when it has no attachments,
-    notifications, audit entries) and append_to_case too (notifications, audit entries), held
-    back to be written for a whole batch of cases in one statement per table
+    the receipt, notifications, audit entries) and append_to_case too (notifications, audit
+    entries), held back to be written for a whole batch of cases in one statement per table
     (`write_deferred`), in the same transaction."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
+    receipts: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
 
@@ -241,6 +246,8 @@ async def write_deferred(session: AsyncSession) -> None:
         return
     if deferred.messages:
         await session.exec(insert(Message), params=deferred.messages)  # type: ignore[call-overload]
+    if deferred.receipts:
+        await session.exec(insert(Receipt), params=deferred.receipts)  # type: ignore[call-overload]
     if deferred.notifications:
         await enqueue_all(session, deferred.notifications)
     if deferred.audit:
@@ -290,7 +297,7 @@ async def open_case(
     reporter = await get_or_create_reporter(session, raw)
     body = analysis.text.text or raw.subject or ""
     case = Case(
-        number=f"pending-{new_code()}",
+        number=f"pending-{secrets.token_hex(8)}",  # unique until the id gives the number
         channel=raw.channel,
         region=region,
         district=district,

@@ -10,7 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,17 +24,23 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def simhash(text: str) -> int | None:
-    """64-bit simhash over word trigrams, as a signed integer (fits BIGINT)."""
+    """64-bit simhash over word trigrams, as a signed integer (fits BIGINT).
+
+    A bit is set when more than half of the trigram hashes have it set. The hashes are
+    written as 64-character binary strings and counted column by column (`zip` and
+    `str.count` run in C): the same result as a per-bit loop, several times faster."""
     words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS_FOR_SIMHASH:
         return None
-    weights = [0] * 64
-    for i in range(len(words) - 2):
-        shingle = " ".join(words[i : i + 3]).encode()
-        value = int.from_bytes(hashlib.blake2b(shingle, digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    unsigned = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    rows = [
+        hashlib.blake2b(" ".join(words[i : i + 3]).encode(), digest_size=8).hexdigest()
+        for i in range(len(words) - 2)
+    ]
+    bits = [format(int(row, 16), "064b") for row in rows]
+    columns = map("".join, zip(*bits, strict=True))  # column j is bit 63 - j
+    half = len(bits) / 2
+    majority = "".join("1" if column.count("1") > half else "0" for column in columns)
+    unsigned = int(majority, 2)
     return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
 
 
@@ -61,23 +67,37 @@ class _Related:
     clusters: set[int]  # the clusters those cases are in already
 
 
+# Built once: two expanding IN lists instead of one OR per key give the statement one shape
+# whatever the number of keys, so it compiles once and stays cached, and the (kind, value)
+# index still serves it. The few pairs the cross product adds are dropped in `_candidates`.
+_CANDIDATES = (
+    select(  # type: ignore[call-overload]  # sqlmodel types up to four columns
+        CaseEntity.case_id, CaseEntity.kind, CaseEntity.value, Case.simhash, Case.cluster_id
+    )
+    .join(Case, col(Case.id) == CaseEntity.case_id)
+    .where(
+        col(CaseEntity.kind).in_(bindparam("kinds", expanding=True)),
+        col(CaseEntity.value).in_(bindparam("values", expanding=True)),
+        CaseEntity.case_id != bindparam("case_id"),
+    )
+)
+# Core executemany: one cached statement for all rows (the ORM would insert them one by one,
+# and a multi-row VALUES clause is compiled afresh every time).
+_INSERT_ENTITIES = insert(CaseEntity)
+_INSERT_LINKS = insert(CaseLink)
+
+
 async def _candidates(session: AsyncSession, case: Case, keys: set[tuple[str, str]]) -> _Related:
     related = _Related({}, set())
     if not keys:
         return related
-    # Two expanding IN lists instead of one OR per key: the statement has one shape whatever
-    # the number of keys, so it compiles once and stays cached, and the (kind, value) index
-    # still serves it. The few pairs the cross product adds are dropped below.
-    rows = await session.exec(  # type: ignore[call-overload]  # sqlmodel types four columns
-        select(  # type: ignore[call-overload]
-            CaseEntity.case_id, CaseEntity.kind, CaseEntity.value, Case.simhash, Case.cluster_id
-        )
-        .join(Case, col(Case.id) == CaseEntity.case_id)
-        .where(
-            col(CaseEntity.kind).in_(sorted({kind for kind, _ in keys})),
-            col(CaseEntity.value).in_(sorted({value for _, value in keys})),
-            CaseEntity.case_id != case.id,
-        )
+    rows = await session.exec(  # type: ignore[call-overload]
+        _CANDIDATES,
+        params={
+            "kinds": sorted({kind for kind, _ in keys}),
+            "values": sorted({value for _, value in keys}),
+            "case_id": case.id,
+        },
     )
     found = related.reasons
     for case_id, kind, value, other_hash, cluster in rows:
@@ -104,18 +124,16 @@ async def link_related(session: AsyncSession, case: Case, keys: set[tuple[str, s
     assert case.id is not None
     keys = {(kind, value[:256]) for kind, value in keys} | simhash_bands(case.simhash)
     related = await _candidates(session, case, keys)
-    # Core executemany: one cached statement for all rows (the ORM would insert them one by
-    # one, and a multi-row VALUES clause is compiled afresh every time).
     if keys:
         await session.exec(  # type: ignore[call-overload]
-            insert(CaseEntity),
+            _INSERT_ENTITIES,
             params=[{"case_id": case.id, "kind": kind, "value": value} for kind, value in keys],
         )
     if not related.reasons:
         return []
     now = utcnow()
     await session.exec(  # type: ignore[call-overload]
-        insert(CaseLink),
+        _INSERT_LINKS,
         params=[
             {"case_id": case.id, "related_case_id": other, "reason": reason, "created_at": now}
             for other, reason in related.reasons.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import event
@@ -54,26 +55,34 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+@functools.cache
+def _insert_ignore(dialect: str, table: Any, returning: bool) -> Any:
+    """Built once per table: statement construction costs more than its cached execution."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing()
+    # RETURNING counts the rows that were new, which executemany's rowcount does not do on
+    # every driver.
+    return statement.returning(next(iter(table.primary_key.columns))) if returning else statement
+
+
 async def insert_ignore(
     session: AsyncSession, table: type, values: dict[str, Any] | list[dict[str, Any]]
 ) -> int:
     """INSERT … ON CONFLICT DO NOTHING on either dialect, for one row or several; returns how
     many rows were inserted (truthy when the one row was new)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     target = table.__table__  # type: ignore[attr-defined]  # Core, not the ORM's bulk path
     # Parameters apart from the statement: it compiles once and stays cached (a multi-row
     # VALUES clause is never cached, and compiling it cost more than running it).
-    statement = insert(target).on_conflict_do_nothing()
     if isinstance(values, dict):
+        statement = _insert_ignore(dialect, target, returning=False)
         result = await session.exec(statement, params=values)  # type: ignore[call-overload]
         return max(result.rowcount, 0)
     if not values:
         return 0
-    # Several rows: still one statement ("insertmanyvalues"); RETURNING counts the rows that
-    # were new, which executemany's rowcount does not do on every driver.
-    key = next(iter(target.primary_key.columns))
-    result = await session.exec(statement.returning(key), params=values)  # type: ignore[call-overload]
+    # Several rows: still one statement ("insertmanyvalues").
+    statement = _insert_ignore(dialect, target, returning=True)
+    result = await session.exec(statement, params=values)  # type: ignore[call-overload]
     return len(result.all())

@@ -270,6 +270,29 @@ async def test_a_bad_message_leaves_the_rest_of_its_batch_stored_once(sessions, 
     assert len(await notifications(sessions, "ack")) == 1
 
 
+async def test_a_receipt_code_drawn_twice_in_a_batch_still_gives_each_case_its_own(
+    sessions, intake_ctx, monkeypatch
+) -> None:
+    """A batch writes its receipts together at the end; a code drawn twice (one chance in
+    10^16) fails that write, and the batch goes again message by message, drawing anew."""
+    import intake.cases
+
+    twice, other = "1111222233334444", "5555666677778888"
+    draws = iter([twice, twice, twice, twice, other])
+    monkeypatch.setattr(intake.cases, "new_code", lambda: next(draws))
+    outcomes = await ingest(
+        sessions, intake_ctx, complaint(ASTANA), complaint("В Алматы.", sender="b@mail.kz")
+    )
+    assert [o.status for o in outcomes] == ["created", "created"]
+    async with sessions() as session:
+        for code, outcome in zip([twice, other], outcomes, strict=True):
+            case = await intake.cases.find_by_receipt(session, code, intake_ctx.receipt_key)
+            assert case is not None and case.number == outcome.case
+    codes = {ack.payload["receipt_code"] for ack in await notifications(sessions, "ack")}
+    assert codes == {twice, other}
+    assert await count(sessions, Case) == 2 and await count(sessions, InboundEmail) == 2
+
+
 async def test_it_replays_quarantined_mail(sessions, intake_ctx, monkeypatch) -> None:
     import mail_ingest.ingest as ingest_module
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from intake.cases import open_case
@@ -27,6 +31,24 @@ def test_it_gives_near_identical_texts_close_fingerprints_and_different_ones_far
     assert hamming(simhash(BASE), simhash(BASE + ".")) == 0
     assert hamming(simhash(BASE), simhash(edited)) < hamming(simhash(BASE), simhash(other))
     assert simhash("слишком коротко") is None
+
+
+def per_bit_simhash(words: list[str]) -> int:
+    """The definition, bit by bit: a bit is set when more trigram hashes have it than not."""
+    weights = [0] * 64
+    for i in range(len(words) - 2):
+        digest = hashlib.blake2b(" ".join(words[i : i + 3]).encode(), digest_size=8).digest()
+        value = int.from_bytes(digest, "big")
+        for bit in range(64):
+            weights[bit] += 1 if value >> bit & 1 else -1
+    unsigned = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
+
+
+@given(st.lists(st.sampled_from(["партия", "шағым", "член", "бір", "Алматы", "5"]), min_size=8))
+def test_its_fingerprint_is_the_per_bit_majority_so_stored_ones_stay_comparable(words):
+    # Ties (an even number of trigrams split evenly on a bit) leave the bit unset.
+    assert simhash(" ".join(words)) == per_bit_simhash([w.lower() for w in words])
 
 
 async def test_it_links_the_same_text_from_two_people_as_two_cases(sessions, intake_ctx):
