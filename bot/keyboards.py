@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.regions import button_label, ordered_codes
+from bot.session import unchanging
 from intake.category import CATEGORIES, label
 
 
@@ -48,14 +49,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def per_language(build: F) -> F:
-    """Build a keyboard once per language and arguments (they are not changed after)."""
+    """Build a keyboard once per language and arguments (they are not changed after, so the
+    session may keep their serialised form too)."""
     cache: dict[tuple[Any, ...], Any] = {}
 
     @functools.wraps(build)
     def cached(*args: Any, **kwargs: Any) -> Any:
         key = (get_i18n().current_locale, args, tuple(sorted(kwargs.items())))
         if key not in cache:
-            cache[key] = build(*args, **kwargs)
+            cache[key] = unchanging(build(*args, **kwargs))
         return cache[key]
 
     return cached  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from html import escape
 
@@ -12,6 +13,7 @@ from bot.api import make_bot
 from bot.htmlsplit import split_html, visible_length
 from bot.retry import RetryPolicy
 from bot.sender import PermanentSendError, TelegramSender, TransientSendError
+from bot.session import loads_without_keyboards
 from sandbox.telegram import TelegramEmulator
 from sandbox.telegram_html import parse_html
 
@@ -34,6 +36,31 @@ async def sender(emu: TelegramEmulator) -> AsyncIterator[TelegramSender]:
     bot = make_bot(emu.token, emu.base_url, retry=RetryPolicy(attempts=1))
     yield TelegramSender(bot)
     await bot.session.close()
+
+
+async def test_the_keyboard_reaches_the_chat_but_is_not_read_back(
+    emu: TelegramEmulator, sender: TelegramSender
+) -> None:
+    sent = await sender.bot.send_message(7001, "Выберите", reply_markup=MARKUP)
+    assert emu.chat(7001).sent[-1].buttons() == ["Take"]
+    assert sent.message_id == emu.chat(7001).sent[-1].message_id and sent.text == "Выберите"
+    assert sent.reply_markup is None
+
+
+def test_only_keyboards_are_dropped_from_updates() -> None:
+    keyboard = {"inline_keyboard": [[{"text": "Алматы", "callback_data": "region:ALA"}]]}
+    message = {"message_id": 5, "chat": {"id": 7001}, "text": "<b>", "reply_markup": keyboard}
+    press = {"id": "9", "data": "region:ALA", "message": message}
+    raw = {"ok": True, "result": [{"update_id": 1, "callback_query": press},
+                                  {"update_id": 2, "message": {"message_id": 6, "text": "x"}}]}  # fmt: skip
+    payload = loads_without_keyboards(json.dumps(raw))
+    first, second = payload["result"]
+    assert first["callback_query"]["message"] == {
+        k: v for k, v in message.items() if k != "reply_markup"
+    }
+    assert first["callback_query"]["data"] == "region:ALA"
+    assert second == raw["result"][1]
+    assert loads_without_keyboards('{"ok": true, "result": true}') == {"ok": True, "result": True}
 
 
 def test_it_splits_long_html_into_well_formed_parts_within_the_limit() -> None:
