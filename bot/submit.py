@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Update
+from sqlalchemy import JSON, bindparam
 from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -96,42 +96,45 @@ async def submit(
     opened = await open_case(session, raw, ctx)
     case = opened.case
     assert case.id is not None
-    await session.exec(_hold_ack(case.id, utcnow()))  # type: ignore[call-overload]
+    await session.exec(_HOLD_ACK, params=_hold_params(case.id))  # type: ignore[call-overload]
     commission = await session.get(Commission, case.commission_code)
     await session.commit()
     name = commission.name if commission else case.commission_code
     return Submitted(case.id, case.number, opened.receipt_code, name, case.due_at)
 
 
-def _ack_of(case_id: int) -> Update:
-    return update(Notification).where(
-        col(Notification.case_id) == case_id,
+# The bot shows the receipt in the chat itself; the outbox holds back its own copy for
+# ACK_GRACE and sends it only if the bot never could (a crash whose update was given up).
+# Built once (parameters: _hold_params): building a statement costs more than running it.
+_HOLD_ACK = (
+    update(Notification)
+    .where(
+        col(Notification.case_id) == bindparam("of_case"),
         col(Notification.kind) == NotificationKind.ack,
         col(Notification.channel) == Channel.telegram,
+        col(Notification.status) == NotificationStatus.pending,
+        or_(
+            col(Notification.lease_until).is_(None),
+            col(Notification.lease_until) <= bindparam("now"),
+        ),
     )
+    .values(next_attempt_at=bindparam("until"), result={"held_for": "bot"})
+    .execution_options(synchronize_session=False)
+)
+_TAKE_CODE = _HOLD_ACK.returning(col(Notification.payload))
+_SENT_DRAFT = select(Message).where(col(Message.external_id) == bindparam("external_id"))
 
 
-def _hold_ack(case_id: int, now: dt.datetime) -> Update:
-    """The bot shows the receipt in the chat itself; the outbox holds back its own copy for
-    ACK_GRACE and sends it only if the bot never could (a crash whose update was given up)."""
-    return (
-        _ack_of(case_id)
-        .where(
-            col(Notification.status) == NotificationStatus.pending,
-            or_(col(Notification.lease_until).is_(None), col(Notification.lease_until) <= now),
-        )
-        .values(next_attempt_at=now + ACK_GRACE, result={"held_for": "bot"})
-        .execution_options(synchronize_session=False)
-    )
+def _hold_params(case_id: int) -> dict[str, Any]:
+    now = utcnow()
+    return {"of_case": case_id, "now": now, "until": now + ACK_GRACE}
 
 
 async def take_receipt_code(session: AsyncSession, case_id: int) -> str | None:
     """The plain receipt code, if the citizen does not have it yet: the ack row is held back
     from the outbox once more while the bot delivers it. None once the outbox or an earlier
     confirmation has delivered it."""
-    taken = await session.exec(  # type: ignore[call-overload]
-        _hold_ack(case_id, utcnow()).returning(col(Notification.payload))
-    )
+    taken = await session.exec(_TAKE_CODE, params=_hold_params(case_id))  # type: ignore[call-overload]
     payloads = [row[0] for row in taken]
     await session.commit()
     return next((p.get("receipt_code") for p in payloads if p.get("receipt_code")), None)
@@ -158,9 +161,8 @@ def ack_delivered(case_id: int) -> dict[str, Any]:
 
 
 async def _already_sent(session: AsyncSession, draft: Draft) -> Submitted | None:
-    message = (
-        await session.exec(select(Message).where(col(Message.external_id) == external_id(draft)))
-    ).first()
+    found = await session.exec(_SENT_DRAFT, params={"external_id": external_id(draft)})
+    message = found.first()
     if message is None:
         return None
     case = await session.get(Case, message.case_id)
