@@ -61,6 +61,7 @@ clean:
 .PHONY: locales
 locales: $(STAMP)
 	$(BIN)/pybabel extract -k N_ -k __ --no-location --sort-output --project=shagym \
+		--copyright-holder="Shagym contributors" \
 		-o locales/bot.pot bot/
-	$(BIN)/pybabel update -D bot -d locales -i locales/bot.pot --no-location --width 99
+	$(BIN)/pybabel update -D bot -d locales -i locales/bot.pot --ignore-obsolete --width 99
 	$(BIN)/pybabel compile -D bot -d locales --statistics
