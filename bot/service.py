@@ -89,7 +89,7 @@ def prepare_process() -> None:
     the heap so that the collector stops walking it: a full collection of the loaded heap
     paused the loop for 100-250 ms."""
     analyse("Прошу проверить: в Акмолинской области записали в партию без согласия.")
-    due_date(utcnow(), ZoneInfo("UTC"))  # the holiday calendar: its import took ~75 ms off a first Send
+    due_date(utcnow(), ZoneInfo("UTC"))  # loads the holiday calendar: ~75 ms on a first Send
     gc.collect()
     gc.freeze()
 
