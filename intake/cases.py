@@ -77,19 +77,45 @@ def _reporter_upsert(dialect: str) -> Any:
 _REPORTER_UPSERT = {name: _reporter_upsert(name) for name in ("postgresql", "sqlite")}
 
 
-async def get_or_create_reporter(session: AsyncSession, raw: RawReport) -> Reporter:
+async def _upsert_reporters(session: AsyncSession, raws: Iterable[RawReport]) -> list[Reporter]:
+    """The reporters of these reports, new or known, in one statement (one row per address:
+    an address twice in one INSERT … ON CONFLICT DO UPDATE is an error on PostgreSQL)."""
     statement = _REPORTER_UPSERT[session.get_bind().dialect.name]
+    now = utcnow()
     values = {
-        "channel": raw.channel,
-        "address": raw.sender,
-        "language": raw.language_hint,
-        "blocked": False,
-        "created_at": utcnow(),
+        (raw.channel, raw.sender): {
+            "channel": raw.channel,
+            "address": raw.sender,
+            "language": raw.language_hint,
+            "blocked": False,
+            "created_at": now,
+        }
+        for raw in raws
     }
     result = await session.exec(  # type: ignore[call-overload]
-        statement, params=[values], execution_options={"populate_existing": True}
+        statement, params=list(values.values()), execution_options={"populate_existing": True}
     )
-    reporter: Reporter = result.scalars().one()
+    return list(result.scalars().all())
+
+
+async def prepare_reporters(session: AsyncSession, raws: Iterable[RawReport]) -> None:
+    """Upsert at once the reporters of a batch's reports that will open cases, while the
+    session defers its writes (see `defer_writes`): open_case then takes its reporter from
+    here instead of one statement per case. A report left out gets its reporter as before."""
+    deferred = _deferred(session)
+    if deferred is None:
+        return
+    wanted = [raw for raw in raws if (raw.channel, raw.sender) not in deferred.reporters]
+    if wanted:
+        for reporter in await _upsert_reporters(session, wanted):
+            deferred.reporters[(reporter.channel, reporter.address)] = reporter
+
+
+async def get_or_create_reporter(session: AsyncSession, raw: RawReport) -> Reporter:
+    deferred = _deferred(session)
+    reporter = deferred.reporters.get((raw.channel, raw.sender)) if deferred else None
+    if reporter is None:
+        [reporter] = await _upsert_reporters(session, [raw])
     # A contact is kept only when the citizen chose to share it in this report.
     if raw.contact_phone:
         reporter.contact_phone = raw.contact_phone
@@ -221,6 +247,8 @@ class DeferredWrites:
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     receipts: list[dict[str, Any]] = field(default_factory=list)
+    # Not a write: the reporters `prepare_reporters` upserted for the batch, by (channel, address).
+    reporters: dict[tuple[str, str], Reporter] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
 

@@ -209,6 +209,18 @@ async def _note_oversize(session: AsyncSession, case: Case, oversize: Oversize) 
         session.add(ack)
 
 
+def opens_case(parsed: ParsedEmail, ctx: Context) -> bool:
+    """Whether `decide` will open a case for this message, as far as the message itself tells:
+    not our own mail, not a delivery report, naming no case. A message naming a case that does
+    not exist opens one too; this says no for it (a batch then upserts its reporter apart)."""
+    return not (
+        is_our_loop(parsed.headers, ctx.our_address)
+        or parsed.delivery_report is not None
+        or parsed.replies_to
+        or parsed.case_numbers
+    )
+
+
 async def decide(
     session: AsyncSession, parsed: ParsedEmail, ctx: Context, oversize: Oversize | None = None
 ) -> Decision:

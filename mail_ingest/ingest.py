@@ -20,9 +20,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake.cases import defer_writes, write_deferred
+from intake.cases import defer_writes, prepare_reporters, write_deferred
+from intake.raw import RawReport
 from mail_ingest.config import IngestSettings
-from mail_ingest.decide import Context, Decision, Oversize, decide
+from mail_ingest.decide import Context, Decision, Oversize, decide, opens_case
 from mail_ingest.parser import ParsedEmail, parse_email
 from models.db import SessionFactory
 from models.tables import Case, InboundEmail
@@ -283,6 +284,20 @@ async def _prepare(
     return _Prepared(ctx, seen, shas, parses)
 
 
+def _new_reports(prepared: _Prepared, items: Sequence[Item]) -> list[RawReport]:
+    """The reports of a batch that will open cases: parsed, new (not stored, not a
+    redelivery) and naming no case (`opens_case`)."""
+    reports = []
+    for item, sha, parsed in zip(items, prepared.shas, prepared.parses, strict=True):
+        if isinstance(parsed, Exception) or sha in prepared.seen.by_sha:
+            continue
+        if prepared.seen.same_message(parsed.headers.message_id, item.raw) is not None:
+            continue
+        if opens_case(parsed, prepared.ctx):
+            reports.append(parsed.report)
+    return reports
+
+
 class _MessageFailed(Exception):
     """One message of a batch processed without savepoints failed on its own account."""
 
@@ -376,6 +391,7 @@ async def _ingest_together(
         prepared = await _prepare(session, items, settings)
         ctx, seen, limit = prepared.ctx, prepared.seen, settings.max_bytes
         defer_writes(session)  # notifications and audit entries: one statement each, below
+        await prepare_reporters(session, _new_reports(prepared, items))
         pending: list[InboundEmail] = []
         # Per message: (status, case, reason, the stored row or the id it duplicates).
         results: list[tuple[str, str | None, str | None, InboundEmail | int | None]] = []

@@ -19,7 +19,7 @@ from mail_ingest.ingest import Item, Outcome, Source, ingest_batch
 from mail_ingest.quarantine import list_quarantine, replay
 from models.db import SessionFactory
 from models.outbox import message_id_for
-from models.tables import Attachment, Case, InboundEmail, Message, Notification
+from models.tables import Attachment, Case, InboundEmail, Message, Notification, Reporter
 
 failing_parser = mail_fixtures.failing_parser
 
@@ -268,6 +268,33 @@ async def test_a_bad_message_leaves_the_rest_of_its_batch_stored_once(sessions, 
     assert outcomes[2].inbound_id == outcomes[0].inbound_id
     assert await count(sessions, Case) == 2 and await count(sessions, InboundEmail) == 3
     assert len(await notifications(sessions, "ack")) == 1
+
+
+async def test_a_batch_gives_each_sender_one_reporter_and_a_follow_up_none(
+    sessions, intake_ctx
+) -> None:
+    """A batch upserts the reporters of the cases it will open in one statement; those of
+    follow-ups are not among them."""
+    [first] = await ingest(sessions, intake_ctx, complaint(ASTANA))
+    follow_up = complaint("Ещё фото.", sender="c@mail.kz", subject=f"Re: {first.case}")
+    batch = [
+        complaint("В Алматы давят на членов партии."),
+        complaint("В Шымкенте собрание без кворума.", sender="b@mail.kz"),
+        follow_up,
+        complaint("В Таразе записали без согласия.", sender="b@mail.kz"),
+    ]
+    outcomes = await ingest(sessions, intake_ctx, *batch)
+    assert [o.status for o in outcomes] == ["created", "created", "appended", "created"]
+    async with sessions() as session:
+        reporters = {r.id: r.address for r in (await session.exec(select(Reporter))).all()}
+        cases = (await session.exec(select(Case).order_by(Case.id))).all()
+    assert sorted(reporters.values()) == sorted([CITIZEN, "b@mail.kz"])
+    assert [reporters[c.reporter_id] for c in cases] == [
+        CITIZEN,
+        CITIZEN,
+        "b@mail.kz",
+        "b@mail.kz",
+    ]
 
 
 async def test_a_receipt_code_drawn_twice_in_a_batch_still_gives_each_case_its_own(
