@@ -22,7 +22,7 @@ from intake.category import CATEGORIES
 from intake.raw import RawReport
 from intake.receipts import hash_code, new_code
 from intake.region import detect_region
-from intake.related import link_related, simhash
+from intake.related import PendingEntities, link_related, simhash
 from intake.routing import CENTRAL, due_date, route
 from models.db import insert_ignore
 from models.outbox import enqueue_all, owed
@@ -241,12 +241,13 @@ _DEFERRED = "intake.cases.deferred"
 @dataclass(slots=True)
 class DeferredWrites:
     """Rows that open_case owes the store (the citizen's message when it has no attachments,
-    the receipt, notifications, audit entries) and append_to_case too (notifications, audit
-    entries), held back to be written for a whole batch of cases in one statement per table
-    (`write_deferred`), in the same transaction."""
+    the receipt, the case's entities, notifications, audit entries) and append_to_case too
+    (notifications, audit entries), held back to be written for a whole batch of cases in one
+    statement per table (`write_deferred`), in the same transaction."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     receipts: list[dict[str, Any]] = field(default_factory=list)
+    entities: PendingEntities = field(default_factory=PendingEntities)
     # Not a write: the reporters `prepare_reporters` upserted for the batch, by (channel, address).
     reporters: dict[tuple[str, str], Reporter] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
@@ -272,6 +273,7 @@ async def write_deferred(session: AsyncSession) -> None:
     session.info.pop(_DEFERRED, None)
     if deferred is None:
         return
+    await deferred.entities.write(session)
     if deferred.messages:
         await session.exec(insert(Message), params=deferred.messages)  # type: ignore[call-overload]
     if deferred.receipts:
@@ -364,7 +366,8 @@ async def open_case(
         session.add(message)
         await session.flush()  # one round trip: the number, the message and its id
         await add_attachments(session, case, message, raw, ctx.attachments_dir)
-    related = await link_related(session, case, analysis.entities.keys())
+    pending = deferred.entities if deferred is not None else None
+    related = await link_related(session, case, analysis.entities.keys(), pending)
     code = await _issue_receipt(session, case, ctx.receipt_key)
     owed_now = _alerts(case, commission) + ([_ack(case, raw, code)] if acknowledge else [])
     audit: dict[str, Any] = {

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, or_, select
@@ -87,11 +89,48 @@ _INSERT_ENTITIES = insert(CaseEntity)
 _INSERT_LINKS = insert(CaseLink)
 
 
-async def _candidates(session: AsyncSession, case: Case, keys: set[tuple[str, str]]) -> _Related:
+Row = tuple[int, str, str, int | None, int | None]  # case id, kind, value, simhash, cluster
+
+
+@dataclass(slots=True)
+class PendingEntities:
+    """A batch's entity rows not written yet (mail ingest writes them with the batch, see
+    `intake.cases.defer_writes`), and which of the batch's cases hold each key, so that the
+    cases after them in the batch still find them."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    holders: dict[tuple[str, str], list[Case]] = field(default_factory=dict)
+
+    def add(self, case: Case, keys: Iterable[tuple[str, str]]) -> None:
+        for kind, value in keys:
+            self.rows.append({"case_id": case.id, "kind": kind, "value": value})
+            self.holders.setdefault((kind, value), []).append(case)
+
+    def matching(self, keys: Iterable[tuple[str, str]]) -> list[Row]:
+        # A holder's cluster is current: the ORM keeps the session's cases in step with the
+        # cluster UPDATE in link_related.
+        return [
+            (other.id, kind, value, other.simhash, other.cluster_id)
+            for kind, value in keys
+            for other in self.holders.get((kind, value), ())
+            if other.id is not None
+        ]
+
+    async def write(self, session: AsyncSession) -> None:
+        if self.rows:
+            await session.exec(_INSERT_ENTITIES, params=self.rows)  # type: ignore[call-overload]
+
+
+async def _candidates(
+    session: AsyncSession,
+    case: Case,
+    keys: set[tuple[str, str]],
+    pending: PendingEntities | None,
+) -> _Related:
     related = _Related({}, set())
     if not keys:
         return related
-    rows = await session.exec(  # type: ignore[call-overload]
+    stored = await session.exec(  # type: ignore[call-overload]
         _CANDIDATES,
         params={
             "kinds": sorted({kind for kind, _ in keys}),
@@ -99,6 +138,7 @@ async def _candidates(session: AsyncSession, case: Case, keys: set[tuple[str, st
             "case_id": case.id,
         },
     )
+    rows: list[Row] = [*stored, *(pending.matching(keys) if pending else ())]
     found = related.reasons
     for case_id, kind, value, other_hash, cluster in rows:
         if (kind, value) not in keys:
@@ -119,12 +159,20 @@ async def _candidates(session: AsyncSession, case: Case, keys: set[tuple[str, st
     return related
 
 
-async def link_related(session: AsyncSession, case: Case, keys: set[tuple[str, str]]) -> list[int]:
-    """Record the case's entities, link it to related cases and merge their clusters."""
+async def link_related(
+    session: AsyncSession,
+    case: Case,
+    keys: set[tuple[str, str]],
+    pending: PendingEntities | None = None,
+) -> list[int]:
+    """Record the case's entities (with `pending`: there, to be written with the batch), link
+    it to related cases and merge their clusters."""
     assert case.id is not None
     keys = {(kind, value[:256]) for kind, value in keys} | simhash_bands(case.simhash)
-    related = await _candidates(session, case, keys)
-    if keys:
+    related = await _candidates(session, case, keys, pending)
+    if pending is not None:
+        pending.add(case, keys)
+    elif keys:
         await session.exec(  # type: ignore[call-overload]
             _INSERT_ENTITIES,
             params=[{"case_id": case.id, "kind": kind, "value": value} for kind, value in keys],

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import mail_fixtures
 import pytest
 from mail_fixtures import CITIZEN, HOTLINE, complaint, count
-from sqlmodel import select
+from sqlmodel import col, select
 
 from intake.cases import IntakeContext
 from mail_ingest.config import IngestSettings
@@ -19,7 +19,15 @@ from mail_ingest.ingest import Item, Outcome, Source, ingest_batch
 from mail_ingest.quarantine import list_quarantine, replay
 from models.db import SessionFactory
 from models.outbox import message_id_for
-from models.tables import Attachment, Case, InboundEmail, Message, Notification, Reporter
+from models.tables import (
+    Attachment,
+    Case,
+    CaseLink,
+    InboundEmail,
+    Message,
+    Notification,
+    Reporter,
+)
 
 failing_parser = mail_fixtures.failing_parser
 
@@ -295,6 +303,54 @@ async def test_a_batch_gives_each_sender_one_reporter_and_a_follow_up_none(
         "b@mail.kz",
         "b@mail.kz",
     ]
+
+
+def related_mail(phone: str, story: str) -> list[bytes]:
+    """Three complaints naming one phone number, and two near-identical ones without it."""
+    return [
+        complaint(f"В Алматы записали сто членов партии на номер {phone}.", sender="a@mail.kz"),
+        complaint(f"Все новые члены в Шымкенте записаны на телефон {phone}.", sender="b@mail.kz"),
+        complaint(story + ".", sender="c@mail.kz"),
+        complaint(f"На номер {phone} записали и моих соседей в Караганде.", sender="d@mail.kz"),
+        complaint(story + "!", sender="e@mail.kz"),
+    ]
+
+
+async def relations(sessions: SessionFactory, numbers: list[str | None]) -> tuple[list, list]:
+    """Links and clusters among these cases, by their position in `numbers`."""
+    async with sessions() as session:
+        cases = (await session.exec(select(Case).where(col(Case.number).in_(numbers)))).all()
+        links = (await session.exec(select(CaseLink))).all()
+    where = {case.id: numbers.index(case.number) for case in cases}
+    pairs = sorted((where[k.case_id], where[k.related_case_id], k.reason) for k in links
+                   if k.case_id in where)  # fmt: skip
+    by_id = {case.id: case for case in cases}
+    clusters = [
+        None if by_id[i].cluster_id is None else where[by_id[i].cluster_id]
+        for i in sorted(by_id, key=where.__getitem__)
+    ]
+    return pairs, clusters
+
+
+async def test_a_batch_relates_its_own_cases_as_one_message_at_a_time_does(
+    sessions, intake_ctx
+) -> None:
+    """Within a batch a case's phone numbers and text fingerprint are written with the batch;
+    the cases after it in the same batch must still find it."""
+    taraz = "В Таразе провели отчётное собрание первичной организации без кворума и без протокола"
+    kostanay = "Председатель в Костанае угрожал уволить работников если они не вступят в партию"
+    together = await ingest(sessions, intake_ctx, *related_mail("+7 701 234 56 78", taraz))
+    apart = [
+        (await ingest(sessions, intake_ctx, raw))[0]
+        for raw in related_mail("87079998877", kostanay)
+    ]
+    assert [o.status for o in together + apart] == ["created"] * 10
+    found = await relations(sessions, [o.case for o in together])
+    assert found == await relations(sessions, [o.case for o in apart])
+    pairs, clusters = found
+    assert (1, 0, "same_phone") in pairs and (3, 1, "same_phone") in pairs
+    assert (4, 2, "near_identical_text") in pairs
+    assert clusters == [0, 0, 2, 0, 2]
 
 
 async def test_a_receipt_code_drawn_twice_in_a_batch_still_gives_each_case_its_own(
