@@ -92,6 +92,10 @@ _INSERT_LINKS = insert(CaseLink)
 Row = tuple[int, str, str, int | None, int | None]  # case id, kind, value, simhash, cluster
 
 
+def _entity_rows(case: Case, keys: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [{"case_id": case.id, "kind": kind, "value": value} for kind, value in keys]
+
+
 @dataclass(slots=True)
 class PendingEntities:
     """A batch's entity rows not written yet (mail ingest writes them with the batch, see
@@ -102,9 +106,10 @@ class PendingEntities:
     holders: dict[tuple[str, str], list[Case]] = field(default_factory=dict)
 
     def add(self, case: Case, keys: Iterable[tuple[str, str]]) -> None:
-        for kind, value in keys:
-            self.rows.append({"case_id": case.id, "kind": kind, "value": value})
-            self.holders.setdefault((kind, value), []).append(case)
+        keys = list(keys)
+        self.rows += _entity_rows(case, keys)
+        for key in keys:
+            self.holders.setdefault(key, []).append(case)
 
     def matching(self, keys: Iterable[tuple[str, str]]) -> list[Row]:
         # A holder's cluster is current: the ORM keeps the session's cases in step with the
@@ -173,10 +178,7 @@ async def link_related(
     if pending is not None:
         pending.add(case, keys)
     elif keys:
-        await session.exec(  # type: ignore[call-overload]
-            _INSERT_ENTITIES,
-            params=[{"case_id": case.id, "kind": kind, "value": value} for kind, value in keys],
-        )
+        await session.exec(_INSERT_ENTITIES, params=_entity_rows(case, keys))  # type: ignore[call-overload]
     if not related.reasons:
         return []
     now = utcnow()
