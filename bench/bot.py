@@ -56,10 +56,10 @@ async def _serve_ours(api: str, workdir: Path, stop: asyncio.Event) -> None:
     from bot.api import make_bot
     from bot.dispatcher import create_dispatcher
     from bot.service import prepare_process, serve
+    from core.settings import load_settings
     from intake.commissions import read_file, sync_commissions
     from models.db import create_engine, create_session_factory
     from models.migrate import upgrade
-    from shagym.settings import load_settings
 
     url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     engine = create_engine(url)

@@ -35,13 +35,13 @@ sys.path.insert(0, str(HERE))
 from imap_tools import MailBoxUnencrypted  # noqa: E402
 from textgen import complaint  # noqa: E402
 
+from core.settings import load_settings  # noqa: E402
 from intake.commissions import read_file, sync_commissions  # noqa: E402
 from mail_ingest.imap import ImapClient  # noqa: E402
 from mail_ingest.poller import InboxPass  # noqa: E402
 from models.db import create_engine, create_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from sandbox.dovecot import Dovecot  # noqa: E402
-from shagym.settings import load_settings  # noqa: E402
 
 RESULTS = HERE / "results" / "ingest.json"
 CORPUS = ROOT.parent / "shared" / "corpus" / "eml"

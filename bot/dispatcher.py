@@ -18,9 +18,9 @@ from bot.middlewares.access import AccessMiddleware, BanList, Throttle
 from bot.middlewares.profile import ProfileMiddleware
 from bot.profiles import Profiles
 from bot.storage import SqlStorage
+from core.settings import Settings
 from intake.cases import IntakeContext
 from models.db import SessionFactory
-from shagym.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from aiogram.types import Update
 from bot.api import make_bot
 from bot.dispatcher import create_dispatcher, set_commands
 from bot.ledger import LedgerPrefetch, UpdateLedger
+from core.settings import Settings
 from intake.analyse import analyse
 from intake.routing import due_date
 from models.db import SessionFactory
 from models.types import utcnow
-from shagym.settings import Settings
 
 log = logging.getLogger(__name__)
 

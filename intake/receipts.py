@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
-from pathlib import Path
 
 CODE_DIGITS = 16
-KEY_BYTES = 32
 _NON_DIGITS = re.compile(r"[\s\-–—.]")
 
 
@@ -36,17 +33,3 @@ def parse_code(text: str) -> str | None:
 
 def hash_code(code: str, key: bytes = b"") -> str:
     return "hmac256$" + hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
-
-
-def load_or_create_key(path: Path) -> bytes:
-    """The deployment's receipt key from `path`, created (mode 0600) on first use."""
-    try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(KEY_BYTES)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key.hex() + "\n")
-    return key

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.settings import Settings
 from intake.cases import IntakeContext
 from mail_ingest.rules import address_of
-from shagym.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

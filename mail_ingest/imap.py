@@ -19,7 +19,7 @@ from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
 from imap_tools.utils import encode_folder
 
-from shagym.settings import Security, Settings
+from core.settings import Security, Settings
 
 CONNECT_TIMEOUT = 60.0
 FETCH_CHUNK = 200  # UIDs per FETCH command

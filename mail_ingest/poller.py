@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from core.settings import Settings
 from mail_ingest.config import ingest_settings
 from mail_ingest.imap import Fetched, ImapClient
 from mail_ingest.ingest import (
@@ -25,7 +26,6 @@ from mail_ingest.ingest import (
     stored_positions,
 )
 from models.db import SessionFactory
-from shagym.settings import Settings
 
 log = logging.getLogger(__name__)
 BATCH_MESSAGES = 100  # messages per transaction

@@ -15,11 +15,11 @@ import ssl
 import time
 from collections.abc import Callable
 
+from core.settings import Settings
 from mail_ingest.imap import CONNECTION_ERRORS, ImapClient
 from mail_ingest.ingest import brief_error
 from mail_ingest.poller import BATCH_MESSAGES, AfterCommit, InboxPass, PassReport
 from models.db import SessionFactory
-from shagym.settings import Settings
 
 log = logging.getLogger(__name__)
 RENEW_AFTER = 25 * 60.0  # seconds a connection is used before a fresh login

@@ -9,13 +9,13 @@ import datetime as dt
 import logging
 import random
 
+from core.settings import Settings
 from models.db import SessionFactory
 from notify.clock import Clock
 from notify.compose import MailConfig
 from notify.email_channel import EmailChannel, InternalChannel
 from notify.smtp import SmtpTransport
 from notify.worker import ChannelAdapter, OutboxWorker
-from shagym.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import aiosmtplib
 
+from core.settings import Security, Settings
 from notify.errors import PermanentError, TransientError
-from shagym.settings import Security, Settings
 
 log = logging.getLogger(__name__)
 

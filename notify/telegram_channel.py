@@ -16,13 +16,13 @@ from bot.handlers.commission.callbacks import card_keyboard
 from bot.handlers.commission.card import CardData, render_card, render_followup_card
 from bot.notices import ack_text, relay_markup, relay_text
 from bot.sender import PermanentSendError, SendError, TelegramSender, TransientSendError
+from core.settings import Settings
 from intake.receipts import format_code
 from notify.clock import Clock
 from notify.content import Loaded
 from notify.errors import Deferred, PermanentError, TransientError
 from notify.images import is_image, stripped_copy
 from notify.pacing import Pacer
-from shagym.settings import Settings
 
 log = logging.getLogger(__name__)
 

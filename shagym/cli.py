@@ -1,45 +1,81 @@
-"""The `shagym` command line."""
+"""The `shagym` command line.
+
+Each command lives in its own module and is imported only when it runs, so `shagym --help`
+and a one-text `shagym analyse` do not pay for aiogram, SQLAlchemy or Alembic.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
-import sys
-from pathlib import Path
-from typing import Annotated
+import importlib
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from shagym.cli_bot import app as bot_app
-from shagym.cli_commissions import app as commissions_app
-from shagym.cli_digest import app as digest_app
-from shagym.cli_mail import ingest_eml, mail_app
-from shagym.cli_reports import outbox_app, reports_app
-from shagym.demo import demo
-from shagym.errors import CliError, friendly
-from shagym.logs import configure_logging
-from shagym.settings import load_settings
+from core.logs import configure_logging
+
+# name: ("module:attribute" of its Typer app, the one-line help shown by `shagym --help`).
+# Adding a command is one line here and a `shagym/cli_<name>.py` holding `app`: a
+# `typer.Typer(help=...)` for a group of subcommands, a bare `typer.Typer()` for one command.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("shagym.cli_run:app", "Start the service: migrate, load commissions, run the loops."),
+    "demo": ("demo.command:app", "Show the whole hotline working, offline."),
+    "analyse": ("shagym.cli_analyse:app", "Analyse texts: region, category, language, entities."),
+    "ingest-eml": ("shagym.cli_mail:ingest_app", "Ingest stored .eml files (the IMAP code path)."),
+    "db": ("shagym.cli_db:app", "The case store's schema."),
+    "commissions": ("shagym.cli_commissions:app", "Regional commissions and the central committee."),
+    "reports": ("shagym.cli_reports:reports_app", "Cases: list, show, export."),
+    "outbox": ("shagym.cli_reports:outbox_app", "What the system owes and what it delivered."),
+    "digest": ("shagym.cli_digest:app", "Daily digests: preview one, or send those due."),
+    "mail": ("shagym.cli_mail:mail_app", "The email channel: quarantine and ignored mail."),
+    "bot": ("shagym.cli_bot:app", "The Telegram bot: ban list and update ledger."),
+}
+
+COMPLETION_OPTIONS = {"install_completion", "show_completion"}
+
+
+class LazyGroup(TyperGroup):
+    """A group whose commands are imported on first use; the help lists them from COMMANDS."""
+
+    listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        target, summary = COMMANDS[cmd_name]
+        if self.listing:  # the help only needs the summary; importing would defeat the point
+            return typer.core.TyperCommand(cmd_name, help=summary, short_help=summary)
+        module, attribute = target.split(":")
+        sub_app = getattr(importlib.import_module(module), attribute)
+        # A sub-app with help text is a group even with one command (`outbox list` stays a path);
+        # one without is a single command (`analyse`).
+        build = typer.main.get_group if sub_app.info.help else typer.main.get_command
+        command = build(sub_app)
+        command.name = cmd_name
+        # A sub-app made into a command on its own would offer shell completion; the root doesn't.
+        command.params = [p for p in command.params if p.name not in COMPLETION_OPTIONS]
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
+
 
 app = typer.Typer(
     name="shagym",
+    cls=LazyGroup,
     help="Shagym: a hotline for reports of violations (Telegram and email in, one case per report).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="The case store's schema.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(commissions_app, name="commissions")
-app.add_typer(reports_app, name="reports")
-app.add_typer(outbox_app, name="outbox")
-app.add_typer(digest_app, name="digest")
-app.add_typer(mail_app, name="mail")
-app.add_typer(bot_app, name="bot")
-app.command("ingest-eml")(ingest_eml)
-app.command("demo")(demo)
-
-LOOPS = ("bot", "mail", "outbox", "digests")
 
 
 @app.callback()
@@ -47,75 +83,6 @@ def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     configure_logging("DEBUG" if verbose else None)
-
-
-@app.command()
-@friendly
-def analyse(
-    file: Annotated[
-        Path | None, typer.Argument(help="JSON lines with a `text` field; stdin when omitted.")
-    ] = None,
-    text: Annotated[
-        str | None, typer.Option("--text", help="Analyse this one text instead.")
-    ] = None,
-) -> None:
-    """Analyse texts: region, district, category, language, confidence, entities (JSON lines)."""
-    from shagym.analyse_cli import analyse_lines, analyse_one
-
-    if text is not None:
-        print(json.dumps(analyse_one(text), ensure_ascii=False))  # noqa: T201
-        return
-    if file is not None and not file.is_file():
-        raise CliError(f"no such file: {file}")
-    with file.open("r", encoding="utf-8", errors="replace") if file else sys.stdin as source:
-        analyse_lines(source, sys.stdout)
-
-
-@db_app.command("upgrade")
-@friendly
-def db_upgrade() -> None:
-    """Apply every pending migration to DATABASE_URL."""
-    from models.db import create_engine
-    from models.migrate import current_revision, upgrade
-
-    settings = load_settings()
-
-    async def _go() -> str | None:
-        engine = create_engine(settings.DATABASE_URL)
-        try:
-            await upgrade(engine)
-            return await current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    revision = asyncio.run(_go())
-    typer.echo(f"database is at revision {revision}")
-
-
-@app.command()
-@friendly
-def run(
-    only: Annotated[
-        str | None, typer.Option(help=f"Comma-separated loops to start: {','.join(LOOPS)}.")
-    ] = None,
-) -> None:
-    """Start the service: migrate, load commissions, then run every configured loop."""
-    from shagym.runner import run_service
-
-    wanted = set(LOOPS)
-    if only:
-        wanted = {name.strip() for name in only.split(",") if name.strip()}
-        unknown = wanted - set(LOOPS)
-        if unknown:
-            raise CliError(
-                f"unknown loop(s) {', '.join(sorted(unknown))}; choose from {', '.join(LOOPS)}"
-            )
-    settings = load_settings()
-    configure_logging(settings.LOG_LEVEL)
-    try:
-        asyncio.run(run_service(settings, wanted))
-    except KeyboardInterrupt:
-        logging.getLogger("shagym").info("stopped")
 
 
 def main() -> None:

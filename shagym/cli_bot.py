@@ -11,9 +11,9 @@ import typer
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from core.settings import load_settings
 from models.tables import BannedUser, TelegramUpdate
 from shagym.errors import friendly
-from shagym.settings import load_settings
 from shagym.store import open_store
 
 app = typer.Typer(help="The Telegram bot: ban list and update ledger.", no_args_is_help=True)

@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, select
 
+from core.settings import load_settings
 from intake.commissions import read_file, sync_commissions
 from models.tables import Commission
 from shagym.errors import friendly
-from shagym.settings import load_settings
 from shagym.store import open_store
 
 app = typer.Typer(help="Regional commissions and the central committee.", no_args_is_help=True)

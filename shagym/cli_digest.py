@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
+from core.settings import Settings, load_settings
 from models.tables import Commission
 from shagym.errors import CliError, friendly
-from shagym.settings import Settings, load_settings
 from shagym.store import open_store
 
 app = typer.Typer(help="Daily digests: preview one, or send those that are due.")

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from core.settings import load_settings
 from shagym.errors import CliError, friendly
-from shagym.settings import load_settings
 from shagym.store import open_store
 
 mail_app = typer.Typer(help="The email channel.", no_args_is_help=True)
@@ -22,6 +22,7 @@ quarantine_app = typer.Typer(
     help="Mail that could not be processed, kept raw with the error.", no_args_is_help=True
 )
 mail_app.add_typer(quarantine_app, name="quarantine")
+ingest_app = typer.Typer()  # `shagym ingest-eml`, a top-level command
 PROGRESS_FROM = 20  # inputs; fewer finish before a bar would be worth drawing
 
 
@@ -65,6 +66,7 @@ async def _ingest(files: list[Path], acknowledge: bool) -> dict[str, int]:
     return counts
 
 
+@ingest_app.command("ingest-eml")
 @friendly
 def ingest_eml(
     files: Annotated[

@@ -16,10 +16,10 @@ from rich.progress import track
 from rich.table import Table
 from sqlmodel import col, select
 
+from core.settings import Settings, load_settings
 from models.tables import Case, Message, Notification
 from shagym import queries
 from shagym.errors import CliError, friendly
-from shagym.settings import Settings, load_settings
 from shagym.store import open_store
 
 reports_app = typer.Typer(help="Cases: list, show, export.", no_args_is_help=True)

@@ -1,4 +1,4 @@
-"""Turning expected failures into one clear line for the person at the terminal."""
+"""The CLI's error boundary: expected failures become one clear line at the terminal."""
 
 from __future__ import annotations
 
@@ -11,16 +11,15 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from core.errors import CliError
+from core.settings import SettingsError
 from intake.category import RulesError
 from intake.routing import CommissionsFileError
-from shagym.settings import SettingsError
+
+__all__ = ["CliError", "friendly"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
-
-
-class CliError(Exception):
-    """A problem the user can fix; the message says what."""
 
 
 def _describe(exc: BaseException) -> str | None:

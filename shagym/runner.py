@@ -11,10 +11,10 @@ from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from core.settings import Settings
 from intake.commissions import read_file, sync_commissions
 from intake.routing import CommissionsFileError
 from models.db import SessionFactory
-from shagym.settings import Settings
 from shagym.store import open_store
 
 log = logging.getLogger("shagym.runner")

@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.settings import Settings
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.migrate import upgrade
-from shagym.settings import Settings
 
 
 @asynccontextmanager

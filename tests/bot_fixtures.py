@@ -27,12 +27,12 @@ from bot.api import make_bot
 from bot.dispatcher import create_dispatcher
 from bot.middlewares.access import Throttle
 from bot.service import fsm_storage, serve
+from core.settings import Settings, load_settings
 from intake.commissions import read_file, sync_commissions
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.migrate import upgrade
 from models.tables import Case, TelegramUpdate
 from sandbox.telegram import SentMessage, TelegramEmulator, UserDriver
-from shagym.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMISSIONS = ROOT / "config" / "commissions.example.toml"

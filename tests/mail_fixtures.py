@@ -32,12 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # when run as a script by the crash test
     sys.path.insert(0, str(ROOT))
 
+from core.settings import Settings, load_settings  # noqa: E402
 from intake.commissions import read_file, sync_commissions  # noqa: E402
 from models.db import SessionFactory, create_engine, create_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.tables import Case, InboundEmail, Notification  # noqa: E402
 from sandbox.dovecot import Dovecot, unavailable_reason  # noqa: E402
-from shagym.settings import Settings, load_settings  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "eml"
 COMMISSIONS = ROOT / "config" / "commissions.example.toml"

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from notify_helpers import make_worker
 
+from core.settings import Settings, load_settings
 from models.db import SessionFactory
 from models.types import utcnow
 from notify.clock import FakeClock
 from notify.compose import MailConfig
 from notify.worker import OutboxWorker
 from sandbox.smtp import SmtpSink
-from shagym.settings import Settings, load_settings
 
 MAIL_FROM = "Shagym <hotline@shagym.test>"
 

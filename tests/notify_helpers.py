@@ -8,6 +8,7 @@ import random
 
 from sqlmodel import col, select
 
+from core.settings import Security
 from intake.cases import IntakeContext, OpenedCase, open_case
 from intake.raw import RawAttachment, RawReport
 from models.db import SessionFactory
@@ -19,7 +20,6 @@ from notify.email_channel import EmailChannel, InternalChannel
 from notify.smtp import SmtpTransport
 from notify.worker import OutboxWorker
 from sandbox.smtp import SmtpSink
-from shagym.settings import Security
 
 
 def make_worker(

@@ -9,9 +9,9 @@ import bot_fixtures
 import pytest
 
 from bot.service import run_bot
+from core.settings import load_settings
 from models.db import SessionFactory
 from sandbox.telegram import TelegramEmulator
-from shagym.settings import load_settings
 
 tg_store = bot_fixtures.tg_store
 

@@ -26,6 +26,7 @@ from mail_fixtures import (
 )
 from sqlalchemy import event
 
+from core.settings import Settings
 from mail_ingest.config import IngestSettings
 from mail_ingest.imap import ImapClient
 from mail_ingest.ingest import Item, Source, TransientError, ingest_batch
@@ -33,7 +34,6 @@ from mail_ingest.poller import InboxPass
 from mail_ingest.service import Backoff, MailService
 from models.db import SessionFactory, create_engine, create_session_factory
 from sandbox.dovecot import Dovecot
-from shagym.settings import Settings
 
 GUARD = 240.0  # turns a hang into a failure; never reached when things work
 dovecot = mail_fixtures.dovecot

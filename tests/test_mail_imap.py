@@ -14,10 +14,10 @@ import mail_fixtures
 import pytest
 from mail_fixtures import complaint, folder_state, mail_settings, snapshot
 
+from core.settings import Settings
 from mail_ingest.imap import ImapClient, parse_internaldate
 from mail_ingest.service import Backoff, MailService
 from sandbox.dovecot import Dovecot, unavailable_reason
-from shagym.settings import Settings
 
 GUARD = 120.0
 dovecot = mail_fixtures.dovecot

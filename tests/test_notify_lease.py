@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from notify_helpers import make_worker, outbox, report
 
+from core.settings import SettingsError, load_settings
 from models.tables import NotificationStatus
 from notify import claims
 from notify.content import Loaded
 from notify.service import build_worker
 from notify.worker import OutboxWorker
 from sandbox.smtp import Received, SmtpSink
-from shagym.settings import SettingsError, load_settings
 
 pytest_plugins = ["notify_fixtures"]
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from core.settings import Settings
 from sandbox.dovecot import Dovecot, unavailable_reason
 from sandbox.smtp import SmtpSink
 from sandbox.telegram import TelegramEmulator
 from shagym.runner import run_service
-from shagym.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from shagym.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
+from core.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, func, select
 
+from core.settings import Settings
 from models.db import SessionFactory, insert_ignore
 from models.outbox import enqueue
 from models.tables import Channel, Commission, DigestRun, NotificationKind
@@ -27,7 +28,6 @@ from notify.compose import CHART_CID, MailConfig
 from notify.digest.build import BuiltDigest
 from notify.digest.pipeline import build_many
 from notify.digest.queries import Window
-from shagym.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import shagym
+from demo.world import COMMISSIONS_FILE
 from intake.commissions import read_file
 from sandbox.dovecot import DEFAULT_PASSWORD, DEFAULT_USER, Dovecot
 from sandbox.smtp import SmtpSink
 from sandbox.telegram import TelegramEmulator
-from shagym.demo_world import COMMISSIONS_FILE
 
 HOTLINE = DEFAULT_USER
 UP_TIMEOUT = 90.0

@@ -25,12 +25,12 @@ from e2e_store import Final, final_state, observer_engine
 from e2e_system import Sandboxes, Shagym
 
 from bot.ledger import FINAL
+from demo.facts import parse
+from demo.world import COMMISSIONS_FILE
 from intake.commissions import read_file
 from models.db import create_session_factory
 from models.outbox import notification_id_from_message_id
 from sandbox.dovecot import unavailable_reason
-from shagym.demo_facts import parse
-from shagym.demo_world import COMMISSIONS_FILE
 
 EMAILS, CITIZENS, KILLS = 500, 200, 5
 SEED = int(os.environ.get("SHAGYM_CRASH_SEED") or random.SystemRandom().randrange(2**31))

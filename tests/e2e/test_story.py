@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from demo.facts import notification_of, parse
+from demo.story import Story, play
+from demo.world import demo_world
 from models.tables import Case, InboundEmail, Reporter
 from sandbox.dovecot import unavailable_reason
-from shagym.demo_facts import notification_of, parse
-from shagym.demo_story import Story, play
-from shagym.demo_world import demo_world
 
 EXPECTED = {  # who: (channel, region, district, category, language, commission)
     "Алия": ("telegram", "AKM", "Бурабайский район", "vote_buying", "ru", "AKM"),

@@ -28,8 +28,8 @@ from bot.handlers.commission.callbacks import (
 from bot.handlers.commission.card import commission_label
 from bot.handlers.commission.common import CaseFlow, card_text, edit_card, mention
 from bot.handlers.commission.texts import words
+from core.settings import Settings
 from models.db import SessionFactory
-from shagym.settings import Settings
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)

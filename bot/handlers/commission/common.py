@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.handlers.commission.actions import Allowed
 from bot.handlers.commission.card import load_card, render_card
-from shagym.settings import Settings
+from core.settings import Settings
 
 
 class CaseFlow(StatesGroup):

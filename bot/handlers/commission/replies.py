@@ -22,10 +22,10 @@ from bot.handlers.commission.callbacks import card_keyboard
 from bot.handlers.commission.card import commission_label
 from bot.handlers.commission.common import CaseFlow, card_text, edit_card, mention
 from bot.handlers.commission.texts import words
+from core.settings import Settings
 from intake.answers import record_commission_answer
 from models.db import SessionFactory
 from models.tables import Message as ThreadMessage
-from shagym.settings import Settings
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)

@@ -3,7 +3,7 @@
 `demo_world(root)` starts the Bot API emulator, the SMTP sink (writing each message it gets as
 an .eml file under `root/mail`), a private Dovecot when one can be started, and the real
 runner (`shagym.runner.run_service`) with settings pointed at them and a SQLite store in
-`root`. The story (`shagym.demo_story`) and the end-to-end tests act on this world.
+`root`. The story (`demo.story`) and the end-to-end tests act on this world.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.settings import Settings
 from intake.commissions import read_file
 from models.db import SessionFactory, create_engine, create_session_factory
 from sandbox.dovecot import DEFAULT_PASSWORD, DEFAULT_USER, Dovecot, DovecotUnavailable
 from sandbox.smtp import Received, SmtpSink
 from sandbox.telegram import TelegramEmulator
 from shagym.runner import run_service
-from shagym.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 COMMISSIONS_FILE = REPO / "config" / "commissions.example.toml"

@@ -12,8 +12,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
+from demo.world import HOTLINE
 from models.types import utcnow
-from shagym.demo_world import HOTLINE
 
 
 @dataclass(frozen=True, slots=True)

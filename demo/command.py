@@ -3,7 +3,7 @@
 The sandboxes (Bot API emulator, Dovecot, SMTP sink) and the real service run on loopback with
 a temporary SQLite store; invented citizens report on Telegram and by email, a commissioner
 answers from the group, the next morning's digest goes out, and the story is printed. See
-`shagym.demo_story` for the plot and `shagym.demo_world` for the set.
+`demo.story` for the plot and `demo.world` for the set.
 
 Only typer is imported here, so the rest of the CLI does not pay for the demo's imports.
 """
@@ -20,13 +20,14 @@ from typing import Annotated
 
 import typer
 
+app = typer.Typer()
 DEADLINE = 300.0  # seconds: a hang becomes an error, never a demo that never ends
 
 
 async def _run(root: Path, started: float, kept: bool) -> None:
-    from shagym.demo_print import DemoConsole, Printer
-    from shagym.demo_story import play
-    from shagym.demo_world import demo_world
+    from demo.console import DemoConsole, Printer
+    from demo.story import play
+    from demo.world import demo_world
 
     console = DemoConsole(highlight=False)
     async with asyncio.timeout(DEADLINE), demo_world(root) as world:
@@ -52,6 +53,7 @@ def _workdir(keep: Path | None) -> Path:
     return keep.resolve()
 
 
+@app.command()
 def demo(
     keep: Annotated[
         Path | None,
@@ -59,8 +61,8 @@ def demo(
     ] = None,
 ) -> None:
     """Show the whole hotline working, offline: citizens, commissions, answers, digests."""
-    from shagym.demo_print import OutputClosed
-    from shagym.demo_world import COMMISSIONS_FILE, Stopped
+    from demo.console import OutputClosed
+    from demo.world import COMMISSIONS_FILE, Stopped
 
     if not COMMISSIONS_FILE.is_file():
         typer.echo(f"error: the demo needs {COMMISSIONS_FILE}: run it from a clone", err=True)
@@ -80,7 +82,7 @@ def demo(
     except OutputClosed:
         raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell pipeline expects
     except Exception as exc:
-        logging.getLogger("shagym.demo").debug("the demo failed", exc_info=True)
+        logging.getLogger(__name__).debug("the demo failed", exc_info=True)
         typer.echo(
             f"error: the demo failed: {type(exc).__name__}: {exc} (-v shows more)", err=True
         )

@@ -20,12 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.commissions import read_file
-from intake.routing import CENTRAL
-from shagym.demo_digest import DigestFiles, digest_files, owe_next_morning
-from shagym.demo_facts import CaseFacts, case_facts, is_kind, notification_of, parse
-from shagym.demo_mail import KOI8R, UTF8, Letter
-from shagym.demo_people import (
+from demo.digest import DigestFiles, digest_files, owe_next_morning
+from demo.facts import CaseFacts, case_facts, is_kind, notification_of, parse
+from demo.mail import KOI8R, UTF8, Letter
+from demo.people import (
     CODE,
     NUMBER,
     Commissioner,
@@ -38,7 +36,9 @@ from shagym.demo_people import (
     take_and_answer,
     yerbolat,
 )
-from shagym.demo_world import COMMISSIONS_FILE, DemoWorld
+from demo.world import COMMISSIONS_FILE, DemoWorld
+from intake.commissions import read_file
+from intake.routing import CENTRAL
 
 MAIL_TIMEOUT = 90.0
 ANSWERS = {

@@ -17,10 +17,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from shagym.demo_facts import CaseFacts
-from shagym.demo_people import Report
-from shagym.demo_story import Story
-from shagym.demo_world import INSTALL_HINT, DemoWorld
+from demo.facts import CaseFacts
+from demo.people import Report
+from demo.story import Story
+from demo.world import INSTALL_HINT, DemoWorld
 
 
 class OutputClosed(Exception):

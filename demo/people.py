@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from demo.mail import demo_photo
+from demo.world import DemoWorld
 from sandbox.telegram import SentMessage, UserDriver
-from shagym.demo_mail import demo_photo
-from shagym.demo_world import DemoWorld
 
 STEP_TIMEOUT = 60.0
 NUMBER = re.compile(r"SH-\d{4}-\d+")

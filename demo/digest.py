@@ -11,12 +11,12 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from demo.facts import is_kind, notification_of, parse
+from demo.world import DemoWorld
 from models.types import utcnow
 from notify.clock import FakeClock
 from notify.digest.schedule import DigestScheduler
 from sandbox.telegram import SentMessage
-from shagym.demo_facts import is_kind, notification_of, parse
-from shagym.demo_world import DemoWorld
 
 STEP_TIMEOUT = 90.0
 

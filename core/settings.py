@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from intake.receipts import load_or_create_key
+from core.keys import load_or_create_key
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./shagym.db"
 PUBLIC_BOT_API = "https://api.telegram.org"

@@ -1,0 +1,1 @@
+"""The base every package may import: settings, errors, logging. It imports none of ours."""
