@@ -20,7 +20,7 @@ system-deps:
 	@command -v dovecot >/dev/null 2>&1 || { \
 		echo "installing dovecot-imapd (needed by the IMAP tests)"; \
 		export DEBIAN_FRONTEND=noninteractive; \
-		(apt-get update -qq && apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null) \
+		(apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends dovecot-imapd >/dev/null) \
 		|| echo "warning: could not install dovecot-imapd; IMAP tests will be skipped"; }
 
 run: $(STAMP)
