@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from core.crypto import keyed_hash
 from intake.answers import record_commission_answer
 from intake.cases import (
     IntakeContext,
@@ -77,11 +78,11 @@ class Context:
     async def load_recent_acks(self, session: AsyncSession, senders: Sequence[str]) -> None:
         """Which of a batch's senders were acknowledged lately: one query for the batch."""
         self.recent_acks = set()
-        wanted = sorted(set(senders))
+        wanted = sorted({keyed_hash(sender) for sender in senders})
         for start in range(0, len(wanted), 500):
             found = await session.exec(
                 _recent_acks_query().where(
-                    col(Notification.recipient).in_(wanted[start : start + 500])
+                    col(Notification.recipient_hash).in_(wanted[start : start + 500])
                 )
             )
             self.recent_acks.update(found)
@@ -89,7 +90,7 @@ class Context:
     def acknowledged(self, decision: Decision) -> None:
         """Note an acknowledgement the batch now owes (call once its message is stored)."""
         if self.recent_acks is not None and decision.acknowledged:
-            self.recent_acks.add(decision.acknowledged)
+            self.recent_acks.add(keyed_hash(decision.acknowledged))
 
 
 async def our_notification(session: AsyncSession, message_id: str) -> Notification | None:
@@ -153,8 +154,8 @@ async def _answer(
 
 
 def _recent_acks_query() -> SelectOfScalar[str]:
-    """Recipients of email acknowledgements owed within the last ACK_WINDOW."""
-    return select(Notification.recipient).where(
+    """Recipients (their keyed hashes) of email acknowledgements owed within ACK_WINDOW."""
+    return select(Notification.recipient_hash).where(
         Notification.kind == NotificationKind.ack,
         Notification.channel == Channel.email,
         col(Notification.created_at) >= utcnow() - ACK_WINDOW,
@@ -164,7 +165,7 @@ def _recent_acks_query() -> SelectOfScalar[str]:
 async def acknowledged_recently(session: AsyncSession, recipient: str) -> bool:
     """An acknowledgement to this address was already owed within the last day."""
     found = await session.exec(
-        _recent_acks_query().where(Notification.recipient == recipient).limit(1)
+        _recent_acks_query().where(Notification.recipient_hash == keyed_hash(recipient)).limit(1)
     )
     return found.first() is not None
 
@@ -187,7 +188,7 @@ async def _open(
 
 async def _acknowledged_recently(session: AsyncSession, sender: str, ctx: Context) -> bool:
     if ctx.recent_acks is not None:
-        return sender in ctx.recent_acks
+        return keyed_hash(sender) in ctx.recent_acks
     return await acknowledged_recently(session, sender)
 
 

@@ -87,7 +87,7 @@ async def test_it_forgets_what_handled_telegram_updates_said(database_url):
                     {"id": update_id, "payload": '{"message": {"text": "+77012345678"}}',
                      "status": status},
                 )  # fmt: skip
-        await upgrade(engine)
+        await upgrade(engine, "0004")
         async with engine.connect() as conn:
             found = await conn.execute(
                 text("SELECT update_id, payload FROM telegram_update ORDER BY update_id")
