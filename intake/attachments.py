@@ -55,16 +55,3 @@ def read_attachment(root: Path, relative: str) -> bytes:
 def read_by_hash(root: Path, sha256: str) -> bytes:
     return read_attachment(root, relative_path_for(sha256))
 
-
-def rewrite_file(path: Path, content: bytes) -> None:
-    """Replace a stored file's bytes atomically (re-encryption under a new key)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
