@@ -119,6 +119,8 @@ class Case(SQLModel, table=True):
     updated_at: dt.datetime = _ts()
     due_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
     closed_at: dt.datetime | None = _opt_ts()
+    # When retention erased its personal data (intake.retention); the statistics stay.
+    purged_at: dt.datetime | None = _opt_ts()
 
 
 class CaseEntity(SQLModel, table=True):

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mail": ("shagym.cli_mail:mail_app", "The email channel: quarantine and ignored mail."),
     "bot": ("shagym.cli_bot:app", "The Telegram bot: ban list and update ledger."),
     "keys": ("shagym.cli_keys:app", "Data keys of encryption at rest: new, status, rotate."),
+    "privacy": ("shagym.cli_privacy:app", "Privacy: erase personal data past retention."),
 }
 
 COMPLETION_OPTIONS = {"install_completion", "show_completion"}

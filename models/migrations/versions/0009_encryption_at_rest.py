@@ -154,6 +154,8 @@ def upgrade() -> None:
         _text(table, column, nullable, old)
     with op.batch_alter_table('notification') as batch:
         batch.add_column(sa.Column('recipient_hash', sa.String(64), nullable=True))
+    with op.batch_alter_table('case') as batch:
+        batch.add_column(sa.Column('purged_at', UTCDateTime(timezone=True), nullable=True))
     if _has_rows():
         _encrypt_rows(_keyring())
     with op.batch_alter_table('reporter') as batch:
@@ -194,6 +196,8 @@ def _decrypt_rows(ring: Keyring) -> None:
 def downgrade() -> None:
     if _has_rows():
         _decrypt_rows(_keyring())
+    with op.batch_alter_table('case') as batch:
+        batch.drop_column('purged_at')
     with op.batch_alter_table('notification') as batch:
         batch.drop_index('ix_notification_recipient')
         batch.create_index('ix_notification_recipient', ['recipient', 'kind', 'created_at'],
