@@ -80,6 +80,13 @@ class Keyring:
     def key_ids(self) -> list[str]:
         return [key_id(key) for key in self.data_keys]
 
+    def cipher(self, kid: str | None = None) -> AESGCM:
+        """The AES-GCM of a key of the ring (default: the one that encrypts)."""
+        aead = self._aead.get(kid or self.primary_id)
+        if aead is None:
+            raise KeyringError(f"encrypted under key {kid}, which DATA_KEY does not hold")
+        return aead
+
     def encrypt_bytes(self, plain: bytes) -> bytes:
         kid = self.primary_id
         nonce = os.urandom(NONCE_BYTES)

@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bot": ("shagym.cli_bot:app", "The Telegram bot: ban list and update ledger."),
     "keys": ("shagym.cli_keys:app", "Data keys of encryption at rest: new, status, rotate."),
     "privacy": ("shagym.cli_privacy:app", "Privacy: erase personal data past retention."),
+    "backup": ("shagym.cli_backup:backup_app", "Back up the store and evidence, encrypted."),
+    "restore": ("shagym.cli_backup:restore_app", "Restore a backup into an empty store."),
 }
 
 COMPLETION_OPTIONS = {"install_completion", "show_completion"}

@@ -35,9 +35,10 @@ PHOTO = b"\x89PNG-evidence-" + bytes(range(40, 90))
 PDF = b"%PDF-1.4 secret protocol of the meeting 0xC0FFEE"
 
 
-async def _tell_the_story(sessions: SessionFactory, ctx: IntakeContext) -> None:
+async def _tell_the_story(sessions: SessionFactory, ctx: IntakeContext) -> list[str]:
+    """Returns the receipt codes the two Telegram citizens were given."""
     async with sessions() as session:
-        await open_case(
+        first = await open_case(
             session,
             RawReport(
                 channel="telegram",
@@ -48,7 +49,7 @@ async def _tell_the_story(sessions: SessionFactory, ctx: IntakeContext) -> None:
             ),
             ctx,
         )
-        await open_case(
+        second = await open_case(
             session,
             RawReport(
                 channel="telegram",
@@ -83,6 +84,7 @@ async def _tell_the_story(sessions: SessionFactory, ctx: IntakeContext) -> None:
         await storage.set_data(key, {"phone": SHARED_PHONE, "email": SHARED_EMAIL})
     finally:
         await writer.close()
+    return [first.receipt_code, second.receipt_code]
 
 
 NEVER = [str(TG_ID), USERNAME, SHARED_PHONE, SHARED_PHONE[1:], EMAIL, SHARED_EMAIL]
