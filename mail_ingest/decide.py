@@ -27,6 +27,7 @@ from intake.cases import (
     write_deferred,
 )
 from intake.cleanup import clean
+from intake.forget import case_to_forget, forget_contact
 from mail_ingest.config import IngestSettings
 from mail_ingest.parser import ParsedEmail
 from mail_ingest.rules import ack_refusal, automatic_reason, is_our_loop
@@ -45,6 +46,7 @@ class Decision:
     case: Case | None = None
     reason: str | None = None
     acknowledged: str | None = None  # the address an acknowledgement is now owed to
+    forgotten: bool = False  # the citizen asked to forget their contact: keep no raw bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +233,11 @@ async def decide(
         return Decision("ignored", reason="mail loop: our own X-Loop")
     if parsed.delivery_report is not None:
         return await _bounce(session, parsed)
+    forget = await case_to_forget(session, parsed.report.text, ctx.intake.receipt_key)
+    if forget is not None:
+        await forget_contact(session, forget)
+        return Decision("ignored", forget, "the citizen asked to forget their contact",
+                        forgotten=True)  # fmt: skip
     case = await _target_case(session, parsed)
     if case is None:
         return await _open(session, parsed, ctx, oversize)
