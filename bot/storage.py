@@ -69,10 +69,17 @@ class SqlStorage(BaseStorage):
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
         self.cache_size = cache_size
         self._cache: OrderedDict[str, _Record] = OrderedDict()
+        self._names: dict[str, str] = {}
 
     async def _load(self, key: StorageKey) -> tuple[str, _Record]:
-        # The row is named by the keyed hash of aiogram's key, which holds the chat id.
-        name = keyed_hash(self.key_builder.build(key))
+        # The row is named by the keyed hash of aiogram's key, which holds the chat id
+        # (remembered: a dialogue step would otherwise pay an HMAC for every read and write).
+        built = self.key_builder.build(key)
+        name = self._names.get(built)
+        if name is None:
+            if len(self._names) >= max(self.cache_size, 1):
+                self._names.clear()
+            name = self._names[built] = keyed_hash(built)
         cached = self._cache.get(name)
         if cached is not None:
             self._cache.move_to_end(name)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, bindparam
+from sqlalchemy import bindparam
 from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -147,7 +147,7 @@ ACK_DELIVERED = Statement(
     "UPDATE notification SET status = 'sent', payload = :payload, result = :result, "
     "attempts = attempts + 1, sent_at = :sent_at "
     "WHERE case_id = :case_id AND kind = 'ack' AND channel = 'telegram' AND status = 'pending'",
-    {"payload": EncryptedJSON(), "result": JSON(), "sent_at": UTCDateTime()},
+    {"payload": EncryptedJSON(), "result": EncryptedJSON(), "sent_at": UTCDateTime()},
 )
 
 

@@ -213,7 +213,10 @@ class Notification(SQLModel, table=True):
     next_attempt_at: dt.datetime = _ts()
     lease_until: dt.datetime | None = _opt_ts()
     last_error: str | None = Field(default=None, sa_column=Column(EncryptedText))  # may name them
-    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Encrypted: a Telegram delivery's result names the chat.
+    result: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False)
+    )
     created_at: dt.datetime = _ts()
     sent_at: dt.datetime | None = _opt_ts()
 

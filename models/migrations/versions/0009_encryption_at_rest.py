@@ -108,10 +108,11 @@ def _encrypt_rows(ring: Keyring) -> None:
     _rewrite('message', 'id', ['raw_text'], lambda r: {'raw_text': _seal(ring, r[1])})
     _rewrite('attachment', 'id', ['original_name'],
              lambda r: {'original_name': _seal(ring, r[1])})
-    _rewrite('notification', 'id', ['recipient', 'payload', 'last_error', 'idempotency_key'],
-             lambda r: {
+    _rewrite('notification', 'id',
+             ['recipient', 'payload', 'last_error', 'idempotency_key', 'result'], lambda r: {
         'recipient': _seal(ring, r[1]), 'recipient_hash': ring.hash(r[1]),
         'payload': _seal(ring, r[2]), 'last_error': _seal(ring, r[3]),
+        'result': _seal(ring, r[5]),
         # "<ref>:<kind>:<channel>:<recipient>": the recipient becomes its hash (models.outbox)
         'idempotency_key': r[4][: len(r[4]) - len(r[1])] + ring.hash(r[1])[:32]})
     _rewrite('telegram_update', 'update_id', ['payload'],
@@ -148,6 +149,7 @@ def upgrade() -> None:
         ('attachment', 'original_name', True, sa.String(512)),
         ('notification', 'recipient', False, sa.String(320)),
         ('notification', 'payload', False, sa.JSON()),
+        ('notification', 'result', False, sa.JSON()),
         ('telegram_update', 'payload', False, sa.JSON()),
         ('fsm_state', 'data', False, sa.JSON()),
     ):
@@ -178,9 +180,9 @@ def _decrypt_rows(ring: Keyring) -> None:
     _rewrite('message', 'id', ['raw_text'], lambda r: {'raw_text': _open(ring, r[1])})
     _rewrite('attachment', 'id', ['original_name'],
              lambda r: {'original_name': _open(ring, r[1])})
-    _rewrite('notification', 'id', ['recipient', 'payload', 'last_error'], lambda r: {
+    _rewrite('notification', 'id', ['recipient', 'payload', 'last_error', 'result'], lambda r: {
         'recipient': _open(ring, r[1]), 'payload': _open(ring, r[2]),
-        'last_error': _open(ring, r[3])})
+        'last_error': _open(ring, r[3]), 'result': _open(ring, r[4])})
     _rewrite('telegram_update', 'update_id', ['payload'],
              lambda r: {'payload': _open(ring, r[1])})
     # A dialogue's key cannot be unhashed: dialogues in progress start again.
@@ -211,6 +213,7 @@ def downgrade() -> None:
     json_back = {'postgresql_using': None}
     for table, column, new in (('case', 'entities', sa.JSON()),
                                ('notification', 'payload', sa.JSON()),
+                               ('notification', 'result', sa.JSON()),
                                ('telegram_update', 'payload', sa.JSON()),
                                ('fsm_state', 'data', sa.JSON())):
         with op.batch_alter_table(table) as batch:
