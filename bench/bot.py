@@ -56,6 +56,7 @@ async def _serve_ours(api: str, workdir: Path, stop: asyncio.Event) -> None:
     from bot.api import make_bot
     from bot.dispatcher import create_dispatcher
     from bot.service import prepare_process, serve
+    from core.crypto import install_keyring
     from core.settings import load_settings
     from intake.commissions import read_file, sync_commissions
     from models.db import create_engine, create_session_factory
@@ -74,6 +75,7 @@ async def _serve_ours(api: str, workdir: Path, stop: asyncio.Event) -> None:
         TELEGRAM_API_BASE=api,
         ATTACHMENTS_DIR=workdir / "attachments",
     )
+    install_keyring(settings.keyring())  # as shagym.store.open_store does
     prepare_process()  # as run_bot does: intake loaded, the heap frozen for the collector
     bot = make_bot(TOKEN, api)
     dp = create_dispatcher(settings=settings, sessions=sessions)

@@ -35,6 +35,7 @@ sys.path.insert(0, str(HERE))
 from imap_tools import MailBoxUnencrypted  # noqa: E402
 from textgen import complaint  # noqa: E402
 
+from core.crypto import install_keyring  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from intake.commissions import read_file, sync_commissions  # noqa: E402
 from mail_ingest.imap import ImapClient  # noqa: E402
@@ -152,6 +153,7 @@ async def run_shagym(server: Dovecot, folder: str, url: str, work: Path) -> dict
         **server.settings(), DATABASE_URL=url, ATTACHMENTS_DIR=work / "attachments",
         IMAP_FOLDER=folder, IMAP_PROCESSED_FOLDER=f"{folder}-done", MAIL_FROM="hotline@localhost",
     )  # fmt: skip
+    install_keyring(settings.keyring())  # as shagym.store.open_store does
     client = ImapClient(settings)
     start = time.perf_counter()
     await asyncio.to_thread(client.connect)

@@ -210,8 +210,19 @@ def case_actions(can_add: bool) -> InlineKeyboardMarkup:
     rows = []
     if can_add:
         rows.append([_button(_("➕ Add information"), Nav(action="add"))])
+    rows.append([_button(_("🗑 Forget my contact"), Nav(action="forget"))])
     rows.append([_button(_("🏠 Main menu"), Nav(action="menu"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@per_language
+def confirm_forget() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("Yes, forget my contact"), Nav(action="forget_yes"))],
+            [_button(_("No, keep it"), Nav(action="forget_no"))],
+        ]
+    )
 
 
 @per_language

@@ -25,14 +25,13 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
-from sqlalchemy import JSON
 from sqlmodel import col, select
 
 from bot.batch import BatchWriter
 from bot.fastsql import Statement
 from bot.gate import Sessions
 from models.tables import TelegramUpdate
-from models.types import UTCDateTime, utcnow
+from models.types import EncryptedJSON, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +47,14 @@ _FINISH = Statement(
 _FINISH_AND_FORGET = Statement(
     "UPDATE telegram_update SET status = :status, error = :error, attempts = attempts + 1, "
     "done_at = :done_at, payload = :payload WHERE update_id = :update_id",
-    {"done_at": UTCDateTime(), "payload": JSON()},
+    {"done_at": UTCDateTime(), "payload": EncryptedJSON()},
 )
 
 _RECORD = Statement(
     "INSERT INTO telegram_update (update_id, payload, status, attempts, received_at) "
     "VALUES (:update_id, :payload, 'received', 0, :received_at) "
     "ON CONFLICT (update_id) DO NOTHING",
-    {"payload": JSON(), "received_at": UTCDateTime()},
+    {"payload": EncryptedJSON(), "received_at": UTCDateTime()},
 )
 _STATUSES = Statement(
     "SELECT update_id, status, attempts FROM telegram_update "

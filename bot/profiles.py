@@ -13,11 +13,13 @@ from bot.batch import BatchWriter
 from bot.fastsql import Statement
 from bot.gate import Sessions
 from bot.upsert import upsert
+from core.crypto import keyed_hash
 from models.tables import Channel, Commission, Reporter
 from models.types import utcnow
 
 _PROFILE = Statement(
-    "SELECT language, blocked FROM reporter WHERE channel = 'telegram' AND address = :address"
+    "SELECT language, blocked FROM reporter "
+    "WHERE channel = 'telegram' AND address_hash = :address_hash"
 )
 
 
@@ -41,7 +43,7 @@ class Profiles:
         cached = self._cache.get(chat_id)
         if cached is not None:
             return cached
-        rows = await self.writer.fetch(_PROFILE, {"address": str(chat_id)})
+        rows = await self.writer.fetch(_PROFILE, {"address_hash": keyed_hash(str(chat_id))})
         profile = Profile(rows[0][0], bool(rows[0][1])) if rows else Profile()
         self._put(chat_id, profile)
         return profile
@@ -86,12 +88,13 @@ class Profiles:
         async def write(session: AsyncSession) -> None:
             values = {
                 "channel": Channel.telegram.value,
-                "address": str(chat_id),
+                "address": str(chat_id),  # encrypted by the column's type
+                "address_hash": keyed_hash(str(chat_id)),
                 "language": new.language,
                 "blocked": new.blocked,
                 "created_at": utcnow(),
             }
-            await upsert(session, Reporter, values, ("channel", "address"), changed)
+            await upsert(session, Reporter, values, ("channel", "address_hash"), changed)
 
         await self.writer.run(write)
         self._put(chat_id, new)

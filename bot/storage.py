@@ -19,11 +19,11 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlalchemy import JSON
 
 from bot.batch import BatchWriter
 from bot.fastsql import Statement
 from bot.gate import Sessions
+from core.crypto import keyed_hash, keyring
 from models.types import UTCDateTime, utcnow
 
 # Prepared once: building the statement per write cost more than running it. The same text
@@ -33,7 +33,7 @@ _UPSERT = Statement(
     "VALUES (:key, :state, :data, :updated_at) "
     "ON CONFLICT (key) DO UPDATE SET state = excluded.state, data = excluded.data, "
     "updated_at = excluded.updated_at",
-    {"data": JSON(), "updated_at": UTCDateTime()},
+    {"updated_at": UTCDateTime()},  # data: the JSON text encrypted here (see _save)
 )
 _DELETE = Statement("DELETE FROM fsm_state WHERE key = :key")
 _LOAD = Statement("SELECT state, data FROM fsm_state WHERE key = :key")
@@ -69,9 +69,17 @@ class SqlStorage(BaseStorage):
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
         self.cache_size = cache_size
         self._cache: OrderedDict[str, _Record] = OrderedDict()
+        self._names: dict[str, str] = {}
 
     async def _load(self, key: StorageKey) -> tuple[str, _Record]:
-        name = self.key_builder.build(key)
+        # The row is named by the keyed hash of aiogram's key, which holds the chat id
+        # (remembered: a dialogue step would otherwise pay an HMAC for every read and write).
+        built = self.key_builder.build(key)
+        name = self._names.get(built)
+        if name is None:
+            if len(self._names) >= max(self.cache_size, 1):
+                self._names.clear()
+            name = self._names[built] = keyed_hash(built)
         cached = self._cache.get(name)
         if cached is not None:
             self._cache.move_to_end(name)
@@ -80,8 +88,7 @@ class SqlStorage(BaseStorage):
         record = _Record()
         if rows:
             state, data = rows[0]
-            # SQLite hands back the JSON text, PostgreSQL the decoded value.
-            record = _Record(state, data if isinstance(data, str) else json.dumps(data or {}))
+            record = _Record(state, keyring().decrypt_text(data))
         self._remember(name, record)
         return name, record
 
@@ -100,7 +107,7 @@ class SqlStorage(BaseStorage):
             values = {
                 "key": name,
                 "state": record.state,
-                "data": record.values(),
+                "data": keyring().encrypt_text(record.data),  # what EncryptedJSON reads
                 "updated_at": utcnow(),
             }
             await self.writer.execute(_UPSERT, values)

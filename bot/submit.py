@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, bindparam
+from sqlalchemy import bindparam
 from sqlmodel import col, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.draft import Draft
 from bot.fastsql import Statement
-from intake.attachments import relative_path_for
+from intake.attachments import read_by_hash, relative_path_for
 from intake.cases import IntakeContext, open_case
 from intake.raw import RawAttachment, RawReport
 from models.tables import (
@@ -32,7 +32,7 @@ from models.tables import (
     NotificationKind,
     NotificationStatus,
 )
-from models.types import UTCDateTime, utcnow
+from models.types import EncryptedJSON, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ async def _attachments(draft: Draft, root: Path) -> list[RawAttachment]:
             if not path.exists():
                 log.warning("evidence file %s… is missing; sent without it", item.sha256[:12])
                 continue
-            items.append(RawAttachment(path.read_bytes(), item.mime_type, item.name))
+            content = read_by_hash(root, item.sha256)
+            items.append(RawAttachment(content, item.mime_type, item.name))
         return items
 
     return await asyncio.to_thread(read)
@@ -146,7 +147,7 @@ ACK_DELIVERED = Statement(
     "UPDATE notification SET status = 'sent', payload = :payload, result = :result, "
     "attempts = attempts + 1, sent_at = :sent_at "
     "WHERE case_id = :case_id AND kind = 'ack' AND channel = 'telegram' AND status = 'pending'",
-    {"payload": JSON(), "result": JSON(), "sent_at": UTCDateTime()},
+    {"payload": EncryptedJSON(), "result": EncryptedJSON(), "sent_at": UTCDateTime()},
 )
 
 

@@ -7,16 +7,21 @@ reads the environment at import time.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.keys import load_or_create_key
+from core.crypto import Keyring, new_key_text, parse_key
+from core.keys import load_or_create_key, read_key_lines, write_key_lines
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./shagym.db"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", ""})
+log = logging.getLogger(__name__)
 PUBLIC_BOT_API = "https://api.telegram.org"
 
 
@@ -67,6 +72,15 @@ class Settings(BaseSettings):
     LOG_LEVEL: str = "INFO"
     DUE_WORKING_DAYS: int = Field(default=15, ge=1, le=90)
 
+    # Privacy (encryption at rest, retention): the data keys (comma-separated, the first one
+    # encrypts, the others stay readable until `shagym keys rotate` is done), or a file of them
+    # one a line; the separate HMAC key of equality lookups; how long a closed case keeps its
+    # personal data. A local run without keys keeps generated ones beside the evidence files.
+    DATA_KEY: SecretStr | None = None
+    DATA_KEY_FILE: Path | None = None
+    HASH_KEY: SecretStr | None = None
+    RETENTION_DAYS: int = Field(default=365, ge=1)
+
     @field_validator("TIMEZONE")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -105,6 +119,65 @@ class Settings(BaseSettings):
         if self.RECEIPT_KEY is not None:
             return self.RECEIPT_KEY.get_secret_value().encode()
         return load_or_create_key(self.ATTACHMENTS_DIR / ".receipt-key")
+
+    @property
+    def is_local(self) -> bool:
+        """Everything on loopback with no real citizens: the store is a SQLite file or a server
+        on loopback, no channel talks to a non-loopback host (a real bot token with the public
+        Bot API, an IMAP server elsewhere) and no web console listens beyond loopback."""
+        if not self.DATABASE_URL.startswith("sqlite") and (
+            (urlsplit(self.DATABASE_URL).hostname or "") not in LOOPBACK_HOSTS
+        ):
+            return False
+        if self.BOT_TOKEN is not None and (
+            (urlsplit(self.TELEGRAM_API_BASE).hostname or "") not in LOOPBACK_HOSTS
+        ):
+            return False
+        if self.IMAP_HOST and self.IMAP_HOST not in LOOPBACK_HOSTS:
+            return False
+        hosts = (getattr(self, name, None) for name in ("WEB_HOST", "WEBHOOK_HOST"))
+        return all(host is None or str(host) in LOOPBACK_HOSTS for host in hosts)
+
+    @property
+    def data_key_file(self) -> Path:
+        return self.DATA_KEY_FILE or self.ATTACHMENTS_DIR / ".data-key"
+
+    def data_keys(self) -> list[str]:
+        """The data keys as written (the first one encrypts)."""
+        if self.DATA_KEY is not None:
+            return [k for k in self.DATA_KEY.get_secret_value().split(",") if k.strip()]
+        path = self.data_key_file
+        if path.exists():
+            return read_key_lines(path)
+        if self.DATA_KEY_FILE is not None:
+            raise SettingsError(f"setting DATA_KEY_FILE is invalid: {path} does not exist")
+        self._require_local("DATA_KEY")
+        write_key_lines(path, [new_key_text()])
+        log.warning("no DATA_KEY set: generated a data key in %s; back it up with the store", path)
+        return read_key_lines(path)
+
+    def hash_key(self) -> bytes:
+        if self.HASH_KEY is not None:
+            return parse_key(self.HASH_KEY.get_secret_value())
+        path = self.ATTACHMENTS_DIR / ".hash-key"
+        if not path.exists():
+            self._require_local("HASH_KEY")
+            log.warning("no HASH_KEY set: generated a hash key in %s; back it up", path)
+        return load_or_create_key(path)
+
+    def keyring(self) -> Keyring:
+        """The keyring of this deployment; a non-local one without keys stops, naming them."""
+        try:
+            return Keyring(tuple(parse_key(k) for k in self.data_keys()), self.hash_key())
+        except ValueError as exc:
+            raise SettingsError(f"setting DATA_KEY or HASH_KEY is invalid: {exc}") from None
+
+    def _require_local(self, name: str) -> None:
+        if not self.is_local:
+            raise SettingsError(
+                f"setting {name} is missing: a deployment beyond loopback needs it "
+                f"(generate one with `shagym keys new`, set it in the environment or .env)"
+            )
 
 
 class SettingsError(Exception):

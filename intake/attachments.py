@@ -1,4 +1,9 @@
-"""Evidence files stored by content hash; the sender's file name never touches the disk."""
+"""Evidence files stored by content hash; the sender's file name never touches the disk.
+
+A file is named by the SHA-256 of its original content (the evidence's fingerprint) and holds
+that content encrypted under the data key (core.crypto); `read_attachment` is the one way to
+read it back. Files written before encryption at rest are read as they are.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from core.crypto import keyring
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +37,7 @@ def store_bytes(root: Path, content: bytes) -> StoredFile:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
+                handle.write(keyring().encrypt_bytes(content))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
@@ -38,3 +45,13 @@ def store_bytes(root: Path, content: bytes) -> StoredFile:
             Path(tmp).unlink(missing_ok=True)
             raise
     return StoredFile(digest, len(content), relative)
+
+
+def read_attachment(root: Path, relative: str) -> bytes:
+    """The original content of the evidence file at `relative` under root (decrypted)."""
+    return keyring().decrypt_bytes((root / relative).read_bytes())
+
+
+def read_by_hash(root: Path, sha256: str) -> bytes:
+    return read_attachment(root, relative_path_for(sha256))
+

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.crypto import keyed_hash
 from intake.analyse import Analysis, analyse
 from intake.attachments import store_bytes
 from intake.category import CATEGORIES
@@ -70,7 +71,7 @@ def _reporter_upsert(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(Reporter)
     return statement.on_conflict_do_update(
-        index_elements=["channel", "address"], set_={"channel": statement.excluded.channel}
+        index_elements=["channel", "address_hash"], set_={"channel": statement.excluded.channel}
     ).returning(Reporter)
 
 
@@ -85,7 +86,8 @@ async def _upsert_reporters(session: AsyncSession, raws: Iterable[RawReport]) ->
     values = {
         (raw.channel, raw.sender): {
             "channel": raw.channel,
-            "address": raw.sender,
+            "address": raw.sender,  # encrypted by the column's type; found by its hash
+            "address_hash": keyed_hash(raw.sender),
             "language": raw.language_hint,
             "blocked": False,
             "created_at": now,
@@ -108,7 +110,7 @@ async def prepare_reporters(session: AsyncSession, raws: Iterable[RawReport]) ->
     wanted = [raw for raw in raws if (raw.channel, raw.sender) not in deferred.reporters]
     if wanted:
         for reporter in await _upsert_reporters(session, wanted):
-            deferred.reporters[(reporter.channel, reporter.address)] = reporter
+            deferred.reporters[(reporter.channel, reporter.address or "")] = reporter
 
 
 async def get_or_create_reporter(session: AsyncSession, raw: RawReport) -> Reporter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import phonenumbers
@@ -86,6 +87,15 @@ class Entities:
         pairs |= {("email", e) for e in self.emails}
         pairs |= {("org", organisation_key(o)) for o in self.organisations}
         return pairs
+
+
+def entity_keys(entities: Mapping[str, list[str]]) -> set[tuple[str, str]]:
+    """The linking keys of a case's stored `entities` (as `Entities.keys` made them)."""
+    pairs = {("phone", p) for p in entities.get("phones", [])}
+    pairs |= {("iin", i) for i in entities.get("iins", [])}
+    pairs |= {("email", e) for e in entities.get("emails", [])}
+    pairs |= {("org", organisation_key(o)) for o in entities.get("organisations", [])}
+    return pairs
 
 
 def organisation_key(name: str) -> str:

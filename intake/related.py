@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.crypto import keyed_hash
 from models.tables import Case, CaseEntity, CaseLink
 from models.types import utcnow
 
@@ -173,7 +174,8 @@ async def link_related(
     """Record the case's entities (with `pending`: there, to be written with the batch), link
     it to related cases and merge their clusters."""
     assert case.id is not None
-    keys = {(kind, value[:256]) for kind, value in keys} | simhash_bands(case.simhash)
+    # The store holds each phone, IIN or email by its keyed hash only: equal values still meet.
+    keys = {(kind, keyed_hash(value[:256])) for kind, value in keys} | simhash_bands(case.simhash)
     related = await _candidates(session, case, keys, pending)
     if pending is not None:
         pending.add(case, keys)

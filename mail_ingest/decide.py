@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from core.crypto import keyed_hash
 from intake.answers import record_commission_answer
 from intake.cases import (
     IntakeContext,
@@ -26,6 +27,7 @@ from intake.cases import (
     write_deferred,
 )
 from intake.cleanup import clean
+from intake.forget import case_to_forget, forget_contact
 from mail_ingest.config import IngestSettings
 from mail_ingest.parser import ParsedEmail
 from mail_ingest.rules import ack_refusal, automatic_reason, is_our_loop
@@ -44,6 +46,7 @@ class Decision:
     case: Case | None = None
     reason: str | None = None
     acknowledged: str | None = None  # the address an acknowledgement is now owed to
+    forgotten: bool = False  # the citizen asked to forget their contact: keep no raw bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +80,11 @@ class Context:
     async def load_recent_acks(self, session: AsyncSession, senders: Sequence[str]) -> None:
         """Which of a batch's senders were acknowledged lately: one query for the batch."""
         self.recent_acks = set()
-        wanted = sorted(set(senders))
+        wanted = sorted({keyed_hash(sender) for sender in senders})
         for start in range(0, len(wanted), 500):
             found = await session.exec(
                 _recent_acks_query().where(
-                    col(Notification.recipient).in_(wanted[start : start + 500])
+                    col(Notification.recipient_hash).in_(wanted[start : start + 500])
                 )
             )
             self.recent_acks.update(found)
@@ -89,7 +92,7 @@ class Context:
     def acknowledged(self, decision: Decision) -> None:
         """Note an acknowledgement the batch now owes (call once its message is stored)."""
         if self.recent_acks is not None and decision.acknowledged:
-            self.recent_acks.add(decision.acknowledged)
+            self.recent_acks.add(keyed_hash(decision.acknowledged))
 
 
 async def our_notification(session: AsyncSession, message_id: str) -> Notification | None:
@@ -153,8 +156,8 @@ async def _answer(
 
 
 def _recent_acks_query() -> SelectOfScalar[str]:
-    """Recipients of email acknowledgements owed within the last ACK_WINDOW."""
-    return select(Notification.recipient).where(
+    """Recipients (their keyed hashes) of email acknowledgements owed within ACK_WINDOW."""
+    return select(Notification.recipient_hash).where(
         Notification.kind == NotificationKind.ack,
         Notification.channel == Channel.email,
         col(Notification.created_at) >= utcnow() - ACK_WINDOW,
@@ -164,7 +167,7 @@ def _recent_acks_query() -> SelectOfScalar[str]:
 async def acknowledged_recently(session: AsyncSession, recipient: str) -> bool:
     """An acknowledgement to this address was already owed within the last day."""
     found = await session.exec(
-        _recent_acks_query().where(Notification.recipient == recipient).limit(1)
+        _recent_acks_query().where(Notification.recipient_hash == keyed_hash(recipient)).limit(1)
     )
     return found.first() is not None
 
@@ -187,7 +190,7 @@ async def _open(
 
 async def _acknowledged_recently(session: AsyncSession, sender: str, ctx: Context) -> bool:
     if ctx.recent_acks is not None:
-        return sender in ctx.recent_acks
+        return keyed_hash(sender) in ctx.recent_acks
     return await acknowledged_recently(session, sender)
 
 
@@ -230,6 +233,11 @@ async def decide(
         return Decision("ignored", reason="mail loop: our own X-Loop")
     if parsed.delivery_report is not None:
         return await _bounce(session, parsed)
+    forget = await case_to_forget(session, parsed.report.text, ctx.intake.receipt_key)
+    if forget is not None:
+        await forget_contact(session, forget)
+        return Decision("ignored", forget, "the citizen asked to forget their contact",
+                        forgotten=True)  # fmt: skip
     case = await _target_case(session, parsed)
     if case is None:
         return await _open(session, parsed, ctx, oversize)

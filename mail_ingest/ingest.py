@@ -216,6 +216,8 @@ async def process(
     if oversize is not None:
         reason = f"over the size limit, headers only; {reason or 'acknowledged'}"
     row = _row(item, sha, decision.status, reason)
+    if decision.forgotten:
+        row.raw = b""  # it carries the address the citizen asked us to forget
     row.message_id = parsed.headers.message_id
     row.case_id = decision.case.id if decision.case else None
     return row, decision

@@ -8,13 +8,15 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.crypto import keyed_hash
 from models.db import insert_ignore
 from models.tables import Notification
 from models.types import utcnow
 
 
 def idempotency_key(kind: str, channel: str, recipient: str, ref: str) -> str:
-    return f"{ref}:{kind}:{channel}:{recipient}"
+    # The recipient by its keyed hash: the key is plain text, and may be a citizen's address.
+    return f"{ref}:{kind}:{channel}:{keyed_hash(recipient)[:32]}"
 
 
 def owed(
@@ -36,6 +38,7 @@ def owed(
         "kind": kind,
         "channel": channel,
         "recipient": recipient,
+        "recipient_hash": keyed_hash(recipient),
         "case_id": case_id,
         "commission_code": commission_code,
         "language": language,

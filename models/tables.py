@@ -2,6 +2,10 @@
 
 Who reported is kept in `reporter`, apart from the case: a commission's view of a case never
 joins it unless the citizen shared a contact (`reporter.contact_*`).
+
+Personal data is encrypted at rest by its column type (`Encrypted*`, see core.crypto): code
+reads and writes plain values, the store holds ciphertext. What is looked up by equality is
+found through a keyed hash column (`*_hash`, `case_entity.value`), never the plain value.
 """
 
 from __future__ import annotations
@@ -10,10 +14,10 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.types import UTCDateTime, utcnow
+from models.types import EncryptedBytes, EncryptedJSON, EncryptedText, UTCDateTime, utcnow
 
 
 def _ts(**kwargs: Any) -> Any:
@@ -70,15 +74,20 @@ class Commission(SQLModel, table=True):
 
 
 class Reporter(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("channel", "address"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "address_hash", name="uq_reporter_channel_address_hash"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     # Telegram chat id or email address: needed to answer, never shown to a commission.
-    address: str = Field(max_length=320)
+    # Encrypted; NULL once the citizen asked us to forget it or the retention time passed.
+    address: str | None = Field(default=None, sa_column=Column(EncryptedText))
+    # keyed_hash(address): how a citizen's later messages find their reporter row.
+    address_hash: str = Field(max_length=64)
     language: str | None = Field(default=None, max_length=2)
-    contact_phone: str | None = Field(default=None, max_length=32)
-    contact_email: str | None = Field(default=None, max_length=320)
+    contact_phone: str | None = Field(default=None, sa_column=Column(EncryptedText))
+    contact_email: str | None = Field(default=None, sa_column=Column(EncryptedText))
     blocked: bool = False
     created_at: dt.datetime = _ts()
 
@@ -96,7 +105,9 @@ class Case(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     region_confidence: float = 0.0
     category_score: float = 0.0
-    entities: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    entities: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False)
+    )
     commission_code: str = Field(foreign_key="commission.code", index=True, max_length=16)
     reporter_id: int | None = Field(default=None, foreign_key="reporter.id", index=True)
     contact_shared: bool = False
@@ -108,6 +119,8 @@ class Case(SQLModel, table=True):
     updated_at: dt.datetime = _ts()
     due_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
     closed_at: dt.datetime | None = _opt_ts()
+    # When retention erased its personal data (intake.retention); the statistics stay.
+    purged_at: dt.datetime | None = _opt_ts()
 
 
 class CaseEntity(SQLModel, table=True):
@@ -122,7 +135,7 @@ class CaseEntity(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id")
     kind: str = Field(max_length=16)
-    value: str = Field(max_length=256)
+    value: str = Field(max_length=256)  # keyed_hash of the phone, IIN, email (simhash bands plain)
 
 
 class CaseLink(SQLModel, table=True):
@@ -143,7 +156,8 @@ class Message(SQLModel, table=True):
     channel: str = Field(max_length=16)
     text: str = Field(sa_column=Column(Text, nullable=False))
     # The text as it arrived (HTML, quoted history, signature) before cleanup.
-    raw_text: str | None = Field(default=None, sa_column=Column(Text))
+    # Encrypted: the original carries signatures, quoted addresses and phone numbers.
+    raw_text: str | None = Field(default=None, sa_column=Column(EncryptedText))
     author: str | None = Field(default=None, max_length=64)
     external_id: str | None = Field(default=None, max_length=512, index=True)
     created_at: dt.datetime = _ts()
@@ -159,7 +173,7 @@ class Attachment(SQLModel, table=True):
     size: int
     mime_type: str = Field(max_length=128)
     path: str = Field(max_length=512)  # relative to ATTACHMENTS_DIR, named by hash
-    original_name: str | None = Field(default=None, max_length=512)  # metadata only
+    original_name: str | None = Field(default=None, sa_column=Column(EncryptedText))  # metadata
     created_at: dt.datetime = _ts()
 
 
@@ -176,25 +190,33 @@ class Notification(SQLModel, table=True):
     __table_args__ = (
         Index("ix_notification_due", "status", "next_attempt_at"),
         # "At most one acknowledgement per sender per day" looks rows up by recipient.
-        Index("ix_notification_recipient", "recipient", "kind", "created_at"),
+        Index("ix_notification_recipient", "recipient_hash", "kind", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=256)
     kind: str = Field(max_length=16)
     channel: str = Field(max_length=16)
-    recipient: str = Field(max_length=320)
+    # Encrypted (a citizen's chat id or address for acks and relays); looked up by its hash.
+    recipient: str = Field(sa_column=Column(EncryptedText, nullable=False))
+    recipient_hash: str = Field(max_length=64)
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     commission_code: str | None = Field(default=None, max_length=16)
     language: str = Field(default="ru", max_length=2)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Encrypted: an acknowledgement's payload holds the receipt code until it is delivered.
+    payload: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False)
+    )
     message_id: str | None = Field(default=None, max_length=256)
     status: str = Field(default=NotificationStatus.pending, max_length=16)
     attempts: int = 0
     next_attempt_at: dt.datetime = _ts()
     lease_until: dt.datetime | None = _opt_ts()
-    last_error: str | None = Field(default=None, sa_column=Column(Text))
-    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    last_error: str | None = Field(default=None, sa_column=Column(EncryptedText))  # may name them
+    # Encrypted: a Telegram delivery's result names the chat.
+    result: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False)
+    )
     created_at: dt.datetime = _ts()
     sent_at: dt.datetime | None = _opt_ts()
 
@@ -210,7 +232,7 @@ class InboundEmail(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=998, index=True)
     sha256: str = Field(unique=True, max_length=64)
     size: int = 0
-    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    raw: bytes = Field(sa_column=Column(EncryptedBytes, nullable=False))
     status: str = Field(max_length=16, index=True)  # created|appended|ignored|quarantined
     reason: str | None = Field(default=None, sa_column=Column(Text))
     case_id: int | None = Field(default=None, foreign_key="case.id")
@@ -224,7 +246,7 @@ class TelegramUpdate(SQLModel, table=True):
     __tablename__ = "telegram_update"
 
     update_id: int = Field(primary_key=True, sa_type=BigInteger)
-    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(sa_column=Column(EncryptedJSON, nullable=False))
     status: str = Field(default="received", max_length=16, index=True)
     attempts: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text))
@@ -248,9 +270,11 @@ class FsmRecord(SQLModel, table=True):
 
     __tablename__ = "fsm_state"
 
-    key: str = Field(primary_key=True, max_length=256)
+    key: str = Field(primary_key=True, max_length=256)  # keyed_hash of aiogram's key (chat id)
     state: str | None = Field(default=None, max_length=256)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    data: dict[str, Any] = Field(  # the draft: text, phone, email
+        default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False)
+    )
     updated_at: dt.datetime = _ts()
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import and_, col, or_, select
 
+from core.crypto import keyed_hash
 from models.db import SessionFactory
 from models.outbox import message_id_for
 from models.tables import Notification, NotificationStatus, Reporter
@@ -205,7 +206,10 @@ async def mark_reporter_blocked(sessions: SessionFactory, channel: str, address:
     async with sessions() as session:
         await session.exec(  # type: ignore[call-overload]
             update(Reporter)
-            .where(col(Reporter.channel) == channel, col(Reporter.address) == address)
+            .where(
+                col(Reporter.channel) == channel,
+                col(Reporter.address_hash) == keyed_hash(address),
+            )
             .values(blocked=True)
         )
         await session.commit()

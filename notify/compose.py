@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from intake.attachments import read_attachment
 from intake.receipts import format_code
 from models.tables import CaseStatus
 from notify.content import Loaded
@@ -69,7 +70,8 @@ def _evidence(loaded: Loaded, cfg: MailConfig, budget: int) -> tuple[list[FilePa
         copy = None
         if is_image(item.mime_type) and item.size * 4 // 3 < budget:
             path = cfg.attachments_dir / item.path
-            copy = stripped_copy(path.read_bytes()) if path.is_file() else None
+            content = read_attachment(cfg.attachments_dir, item.path) if path.is_file() else None
+            copy = stripped_copy(content) if content is not None else None
         if copy is not None and len(copy[0]) * 4 // 3 + 1024 <= budget:
             content, mime = copy
             extension = "png" if mime == "image/png" else "jpg"

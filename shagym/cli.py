@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "digest": ("shagym.cli_digest:app", "Daily digests: preview one, or send those due."),
     "mail": ("shagym.cli_mail:mail_app", "The email channel: quarantine and ignored mail."),
     "bot": ("shagym.cli_bot:app", "The Telegram bot: ban list and update ledger."),
+    "keys": ("shagym.cli_keys:app", "Data keys of encryption at rest: new, status, rotate."),
+    "privacy": ("shagym.cli_privacy:app", "Privacy: erase personal data past retention."),
+    "backup": ("shagym.cli_backup:backup_app", "Back up the store and evidence, encrypted."),
+    "restore": ("shagym.cli_backup:restore_app", "Restore a backup into an empty store."),
 }
 
 COMPLETION_OPTIONS = {"install_completion", "show_completion"}

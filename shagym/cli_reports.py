@@ -50,11 +50,19 @@ class ExportFormat(StrEnum):
     xlsx = "xlsx"
 
 
-async def _records(settings: Settings, **filters: Any) -> list[dict[str, Any]]:
+async def _records(
+    settings: Settings, *, read: str | None = None, files: Path | None = None, **filters: Any
+) -> list[dict[str, Any]]:
+    """The cases; with `read`, each is recorded in the access log under that action."""
     async with open_store(settings) as (_, sessions), sessions() as session:
         rows = await queries.cases(session, **filters)
-        files = await queries.attachments_by_case(session, [r.id for r in rows if r.id])
-        return [queries.case_record(r, files[r.id or 0], settings.ATTACHMENTS_DIR) for r in rows]
+        ids = [r.id for r in rows if r.id]
+        by_case = await queries.attachments_by_case(session, ids)
+        if read:
+            queries.record_reads(session, read, ids)
+            await session.commit()
+        root = settings.ATTACHMENTS_DIR
+        return [queries.case_record(r, by_case[r.id or 0], root, files) for r in rows]
 
 
 @reports_app.command("list")
@@ -96,6 +104,8 @@ def show(number: Annotated[str, typer.Argument(help="case number, e.g. SH-2026-0
             if case is None or case.id is None:
                 raise CliError(f"no case {number}")
             files = await queries.attachments_by_case(session, [case.id])
+            queries.record_reads(session, "read.case", [case.id])
+            await session.commit()
             thread = await session.exec(
                 select(Message).where(Message.case_id == case.id).order_by(col(Message.id))
             )
@@ -179,13 +189,20 @@ def export(
     status: Annotated[str | None, typer.Option()] = None,
     region: Annotated[str | None, typer.Option()] = None,
     commission: Annotated[str | None, typer.Option()] = None,
+    files: Annotated[
+        Path | None,
+        typer.Option(help="write decrypted copies of the attachments here; paths point to them"),
+    ] = None,
 ) -> None:
-    """Export cases (never who reported them)."""
+    """Export cases (never who reported them); each export is recorded in the access log."""
     if fmt is ExportFormat.xlsx and out is None:
         raise CliError("xlsx needs --out FILE.xlsx")
     records = asyncio.run(
-        _records(load_settings(), status=status, region=region, commission=commission)
-    )
+        _records(
+            load_settings(), read="read.export", files=files,
+            status=status, region=region, commission=commission,
+        )
+    )  # fmt: skip
     if fmt is ExportFormat.xlsx:
         assert out is not None
         _write_xlsx(records, out)

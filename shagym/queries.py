@@ -2,16 +2,51 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Attachment, Case, Notification
+from intake.attachments import read_attachment
+from models.tables import Attachment, AuditLog, Case, Notification
 
 
-def case_record(case: Case, attachments: list[Attachment], root: Path) -> dict[str, Any]:
+def cli_actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def record_reads(session: AsyncSession, action: str, case_ids: list[int], **details: Any) -> None:
+    """The access log: who read which cases (`read.case`, `read.export`), never what."""
+    actor = cli_actor()
+    session.add_all(
+        AuditLog(actor=actor, action=action, case_id=case_id, details=details)
+        for case_id in case_ids
+    )
+
+
+def _file_entry(a: Attachment, root: Path, files: Path | None) -> dict[str, Any]:
+    """An attachment as exported; with `files`, a decrypted copy is written there."""
+    path, encrypted = root / a.path, True
+    if files is not None:
+        files.mkdir(parents=True, exist_ok=True)
+        path, encrypted = files / a.sha256, False
+        if not path.exists():
+            path.write_bytes(read_attachment(root, a.path))
+    return {
+        "name": a.original_name,
+        "sha256": a.sha256,
+        "size": a.size,
+        "mime_type": a.mime_type,
+        "path": str(path),
+        "encrypted": encrypted,  # the stored file is encrypted at rest (see `--files`)
+    }
+
+
+def case_record(
+    case: Case, attachments: list[Attachment], root: Path, files: Path | None = None
+) -> dict[str, Any]:
     """A case as exported: what a commission may see, never who reported."""
     return {
         "case": case.number,
@@ -27,16 +62,7 @@ def case_record(case: Case, attachments: list[Attachment], root: Path) -> dict[s
         "text": case.text,
         "created_at": case.created_at.isoformat(),
         "due_at": case.due_at.isoformat(),
-        "attachments": [
-            {
-                "name": a.original_name,
-                "sha256": a.sha256,
-                "size": a.size,
-                "mime_type": a.mime_type,
-                "path": str(root / a.path),
-            }
-            for a in attachments
-        ],
+        "attachments": [_file_entry(a, root, files) for a in attachments],
     }
 
 

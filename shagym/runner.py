@@ -46,6 +46,7 @@ LOOPS = (
     LoopSpec("mail", "mail_ingest.service:run_mail", _needs_imap),
     LoopSpec("outbox", "notify.service:run_outbox", _nothing),
     LoopSpec("digests", "notify.service:run_digests", _nothing),
+    LoopSpec("retention", "shagym.retention_loop:run_retention", _nothing),
 )
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.crypto import Keyring, install_keyring
 from intake.cases import IntakeContext
 from intake.commissions import read_file, sync_commissions
 from models.db import SessionFactory, create_engine, create_session_factory
@@ -63,6 +64,16 @@ async def _drop_pg_database(name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+# The tests' composition root installs a keyring, as `shagym.store.open_store` does for a run.
+TEST_KEYRING = Keyring((bytes(range(32)),), bytes(range(32, 64)))
+
+
+@pytest.fixture(autouse=True)
+def keyring() -> Keyring:
+    install_keyring(TEST_KEYRING)
+    return TEST_KEYRING
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

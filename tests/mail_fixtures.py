@@ -28,6 +28,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from core.crypto import install_keyring
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # when run as a script by the crash test
     sys.path.insert(0, str(ROOT))
@@ -223,6 +225,7 @@ async def _crash_after_commit() -> None:
     from mail_ingest.service import Backoff, MailService
 
     settings = load_settings()
+    install_keyring(settings.keyring())  # a composition root of its own
     engine = create_engine(settings.DATABASE_URL)
 
     def die(_outcomes: object) -> None:
@@ -256,6 +259,7 @@ async def _crash_mid_batch(after_cases: int) -> None:
 
     mail_ingest.decide.open_case = open_case  # type: ignore[assignment]
     settings = load_settings()
+    install_keyring(settings.keyring())
     service = MailService(
         settings,
         create_session_factory(create_engine(settings.DATABASE_URL)),

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from intake.cases import open_case
 from intake.raw import RawAttachment, RawReport
 from models.db import create_engine, create_session_factory
-from tests.conftest import EXAMPLE_COMMISSIONS, ROOT
+from tests.conftest import EXAMPLE_COMMISSIONS, ROOT, TEST_KEYRING
 
 EXPORT_KEYS = {
     "case",
@@ -57,6 +57,9 @@ def env(tmp_path: Path) -> dict[str, str]:
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
         ATTACHMENTS_DIR=str(tmp_path / "files"),
         COMMISSIONS_FILE=str(EXAMPLE_COMMISSIONS),
+        # The keys of the tests' keyring, so the cases add_cases writes read back here.
+        DATA_KEY=TEST_KEYRING.data_keys[0].hex(),
+        HASH_KEY=TEST_KEYRING.hash_key.hex(),
     )
     return clean
 
@@ -145,7 +148,7 @@ def test_it_exports_json_lines_with_the_contract_fields_and_no_reporter(loaded):
         "email",
     )
     assert record["attachments"][0]["name"] == "photo.jpg"
-    assert Path(record["attachments"][0]["path"]).read_bytes() == b"jpeg"
+    assert record["attachments"][0]["encrypted"] is True
     assert "secret.person" not in result.stdout
 
 
@@ -200,3 +203,38 @@ def test_it_runs_without_a_bot_token_by_skipping_the_bot(env):
 
 def test_it_rejects_an_unknown_loop_name(env):
     assert_clean_error(shagym("run", "--only", "fax", env=env), "fax")
+
+
+def _audit_rows(env: dict[str, str]) -> list[tuple[str, str, int | None]]:
+    import sqlite3
+
+    path = env["DATABASE_URL"].split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        return list(
+            db.execute("SELECT actor, action, case_id FROM audit_log WHERE action LIKE 'read.%'")
+        )
+
+
+def test_it_exports_decrypted_attachment_copies_on_request(loaded, tmp_path):
+    add_cases(
+        loaded,
+        RawReport(
+            channel="email", sender="a@mail.kz", text="В Таразе раздавали деньги",
+            attachments=[RawAttachment(b"jpeg", "image/jpeg", "photo.jpg")],
+        ),
+    )  # fmt: skip
+    out = tmp_path / "files"
+    result = shagym("reports", "export", "--files", str(out), env=loaded)
+    assert result.returncode == 0, result.stderr
+    [attachment] = json.loads(result.stdout.splitlines()[0])["attachments"]
+    assert Path(attachment["path"]).read_bytes() == b"jpeg"
+    assert attachment["encrypted"] is False
+
+
+def test_it_records_who_showed_and_exported_a_case(loaded):
+    add_cases(loaded, RawReport(channel="telegram", sender="7", text="В Астане давят на людей"))
+    number = json.loads(shagym("reports", "export", env=loaded).stdout.splitlines()[0])["case"]
+    assert shagym("reports", "show", number, env=loaded).returncode == 0
+    rows = _audit_rows(loaded)
+    assert [action for _, action, _ in rows] == ["read.export", "read.case"]
+    assert all(actor.startswith("cli:") and case_id for actor, _, case_id in rows)

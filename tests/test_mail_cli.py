@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from mail_fixtures import COMMISSIONS, CORPUS, ROOT, complaint
 
+from tests.conftest import TEST_KEYRING
+
 STATUSES = {"created", "appended", "duplicate", "ignored", "quarantined"}
 
 
@@ -39,6 +41,8 @@ def env(tmp_path: Path) -> dict[str, str]:
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
         ATTACHMENTS_DIR=str(tmp_path / "files"),
         COMMISSIONS_FILE=str(COMMISSIONS),
+        DATA_KEY=TEST_KEYRING.data_keys[0].hex(),
+        HASH_KEY=TEST_KEYRING.hash_key.hex(),
     )
     return clean
 

@@ -34,6 +34,7 @@ from mail_ingest.poller import InboxPass
 from mail_ingest.service import Backoff, MailService
 from models.db import SessionFactory, create_engine, create_session_factory
 from sandbox.dovecot import Dovecot
+from tests.conftest import TEST_KEYRING
 
 GUARD = 240.0  # turns a hang into a failure; never reached when things work
 dovecot = mail_fixtures.dovecot
@@ -83,6 +84,8 @@ def run_child(server: Dovecot, settings: Settings, url: str, tmp_path: Path, *mo
         MAIL_FROM=settings.MAIL_FROM,
         PYTHONPATH=str(ROOT),
         SHAGYM_TEST_BATCH="5",
+        DATA_KEY=TEST_KEYRING.data_keys[0].hex(),  # what the child writes reads back here
+        HASH_KEY=TEST_KEYRING.hash_key.hex(),
     )
     child = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "mail_fixtures.py"), *mode],

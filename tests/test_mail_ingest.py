@@ -13,6 +13,7 @@ import pytest
 from mail_fixtures import CITIZEN, HOTLINE, complaint, count
 from sqlmodel import col, select
 
+from intake.attachments import read_attachment
 from intake.cases import IntakeContext
 from mail_ingest.config import IngestSettings
 from mail_ingest.ingest import Item, Outcome, Source, ingest_batch
@@ -229,7 +230,7 @@ async def test_it_stores_attachments_by_hash_not_by_name(sessions, intake_ctx) -
     async with sessions() as session:
         attachment = (await session.exec(select(Attachment))).one()
     assert attachment.path.endswith(attachment.sha256)
-    assert (intake_ctx.attachments_dir / attachment.path).read_bytes() == b"%PDF-1.4 protocol"
+    assert read_attachment(intake_ctx.attachments_dir, attachment.path) == b"%PDF-1.4 protocol"
     assert not (intake_ctx.attachments_dir.parent / "x.pdf").exists()
 
 

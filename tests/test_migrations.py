@@ -87,7 +87,7 @@ async def test_it_forgets_what_handled_telegram_updates_said(database_url):
                     {"id": update_id, "payload": '{"message": {"text": "+77012345678"}}',
                      "status": status},
                 )  # fmt: skip
-        await upgrade(engine)
+        await upgrade(engine, "0004")
         async with engine.connect() as conn:
             found = await conn.execute(
                 text("SELECT update_id, payload FROM telegram_update ORDER BY update_id")
@@ -98,5 +98,26 @@ async def test_it_forgets_what_handled_telegram_updates_said(database_url):
             }
         assert kept[1] == kept[4] == {}
         assert kept[2] == kept[3] == {"message": {"text": "+77012345678"}}
+    finally:
+        await engine.dispose()
+
+
+async def test_it_encrypts_and_hashes_the_rows_stored_before_0009(database_url, keyring):
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0004")
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO reporter (channel, address, contact_phone, blocked, created_at) "
+                "VALUES ('email', 'old.citizen@mail.kz', '+77015550100', false, CURRENT_TIMESTAMP)"
+            ))  # fmt: skip
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            address, digest, phone = (
+                await conn.execute(text("SELECT address, address_hash, contact_phone FROM reporter"))
+            ).one()
+        assert "old.citizen" not in address and "+7701" not in phone
+        assert digest == keyring.hash("old.citizen@mail.kz")
+        assert keyring.decrypt_text(address) == "old.citizen@mail.kz"
     finally:
         await engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
+from intake.attachments import read_attachment
 from intake.cases import find_by_receipt, open_case
 from intake.raw import RawAttachment, RawReport
 from models.tables import Attachment, Case, Message, Notification, Receipt, Reporter
@@ -98,8 +99,7 @@ async def test_it_names_attachments_by_hash_never_by_the_senders_name(sessions, 
         attachment = (await session.exec(select(Attachment))).one()
     assert attachment.original_name == hostile
     assert ".." not in attachment.path and attachment.path.endswith(attachment.sha256)
-    stored = intake_ctx.attachments_dir / attachment.path
-    assert stored.read_bytes() == b"evidence"
+    assert read_attachment(intake_ctx.attachments_dir, attachment.path) == b"evidence"
     assert not (intake_ctx.attachments_dir.parent / "etc").exists()
 
 

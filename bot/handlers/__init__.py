@@ -15,6 +15,7 @@ from bot.handlers import (
     errors,
     evidence,
     fallback,
+    forget,
     freetext,
     membership,
     place,
@@ -27,6 +28,7 @@ from bot.handlers import (
 PRIVATE_FEATURES = (
     start.router,
     status.router,
+    forget.router,
     report.router,
     place.router,
     evidence.router,

@@ -26,7 +26,7 @@ from bot.handlers.start import show_menu
 from bot.i18n import N_
 from bot.keyboards import AddInfo, Nav
 from bot.states import FollowUp
-from intake.attachments import relative_path_for
+from intake.attachments import read_by_hash
 from intake.cases import IntakeContext
 from intake.raw import RawAttachment, RawReport
 from intake.receipts import parse_code
@@ -205,8 +205,7 @@ async def _file_of(
     if not holder.evidence:
         return [], reply
     item = holder.evidence[0]
-    path = Path(ctx.attachments_dir) / relative_path_for(item.sha256)
-    content = await asyncio.to_thread(path.read_bytes)
+    content = await asyncio.to_thread(read_by_hash, Path(ctx.attachments_dir), item.sha256)
     return [RawAttachment(content, item.mime_type, item.name)], None
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import Date, and_, case, cast, func, literal_column, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.crypto import keyed_hash
+from intake.entities import entity_keys
 from intake.related import SIMHASH_KIND
 from models.tables import Case, CaseEntity, CaseLink, CaseStatus
 
@@ -154,7 +156,26 @@ async def cluster_details(session: AsyncSession, ids: list[int]) -> dict[str, li
         .where(col(Case.cluster_id).in_(ids))
         .distinct()
     )
-    return {"cases": list(members), "keys": list(keys), "reasons": list(reasons)}
+    return {
+        "cases": list(members),
+        "keys": await _plain_keys(session, ids, list(keys)),
+        "reasons": list(reasons),
+    }
+
+
+async def _plain_keys(session: AsyncSession, ids: list[int], keys: list[Any]) -> list[Any]:
+    """The shared keys with their values: the store holds only their keyed hashes, so each
+    is found again among the (decrypted) entities of the clusters' cases."""
+    if not keys:
+        return keys
+    found = await session.exec(select(Case.entities).where(col(Case.cluster_id).in_(ids)))
+    plain: dict[tuple[str, str], str] = {}
+    for entities in found:
+        for kind, value in entity_keys(entities or {}):
+            plain[(kind, keyed_hash(value[:256]))] = value
+    return [
+        (cluster_id, kind, plain.get((kind, value), "…"), n) for cluster_id, kind, value, n in keys
+    ]
 
 
 def of_commission(code: str) -> Any:

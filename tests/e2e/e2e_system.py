@@ -28,6 +28,7 @@ from intake.commissions import read_file
 from sandbox.dovecot import DEFAULT_PASSWORD, DEFAULT_USER, Dovecot
 from sandbox.smtp import SmtpSink
 from sandbox.telegram import TelegramEmulator
+from tests.conftest import TEST_KEYRING
 
 HOTLINE = DEFAULT_USER
 UP_TIMEOUT = 90.0
@@ -84,6 +85,9 @@ def environment(world: Sandboxes, directory: Path) -> dict[str, str]:
         "MAIL_FROM": f"Shagym hotline <{HOTLINE}>",
         "COMMISSIONS_FILE": str(COMMISSIONS_FILE),
         "ATTACHMENTS_DIR": str(directory / "attachments"),
+        # The tests' keyring, so what the child writes reads back here.
+        "DATA_KEY": TEST_KEYRING.data_keys[0].hex(),
+        "HASH_KEY": TEST_KEYRING.hash_key.hex(),
         "IMAP_POLL_SECONDS": "1",
         # Rows a killed worker claimed come back when their lease ends: short here, so the
         # test does not wait out production's two minutes after every kill.

@@ -8,6 +8,7 @@ promise against what the citizens, the commissions and the store ended up with.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,3 +156,15 @@ def test_it_writes_the_next_mornings_digests(outcome: Outcome) -> None:
         assert digest.group_posted
     digests = Counter(m.commission for m in outcome.mail if m.kind == "digest")
     assert set(shown) <= set(digests) and set(digests.values()) == {1}  # once each
+
+
+def test_it_keeps_no_citizen_address_readable_in_the_store_file(outcome: Outcome) -> None:
+    """Encryption at rest, after the demo's story: the SQLite file (and its journal) holds no
+    citizen's Telegram id or email address in the clear."""
+    store = b"".join(p.read_bytes() for p in outcome.root.glob("shagym.db*"))
+    assert len(store) > 10_000
+    for report in outcome.story.reports:
+        # Delimited as text or JSON holds it; ciphertext (base64, raw bytes) may hold the same
+        # few digits by chance inside a run of letters and digits.
+        alone = rb"(?<![A-Za-z0-9+/])" + re.escape(report.address.encode()) + rb"(?![A-Za-z0-9+/=])"
+        assert re.search(alone, store) is None, f"{report.who}'s address is readable"
