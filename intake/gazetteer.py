@@ -4,8 +4,11 @@ Every name and alias becomes a sequence of token key sets, all in one folded alp
 (`fold`): Kazakh letters become their Russian look-alikes, Latin spellings are transliterated,
 and letters that spellings of one name disagree on (ы/и/й, э/е, ь) are merged, so
 "Қарағанды", "Караганды", "Qaraǵandy" and "Karagandy" share a key. A running-text token adds
-its pymorphy3 lemmas (Russian inflection: "Акмолинской" → "акмолинский") and its Kazakh stems
-(case endings stripped: "Таразда" → "тараз"), each kept only when some name uses it.
+its pymorphy3 lemmas (Russian inflection: "Акмолинской" → "акмолинский"), the names a Russian
+adjective comes from ("шымкентском" → "шымкент"), Russian case endings off names pymorphy does
+not know ("Сарыагаше" → "сарыагаш") and its Kazakh stems (case, possessive, personal and
+demonym endings stripped layer by layer: "Таразда" → "тараз", "талдықорғаннанмын" →
+"талдықорған"), each kept only when some name uses it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ KIND_WEIGHT = {
     "city_district": 1.5,
 }
 
+_KAZAKH_LETTERS = re.compile("[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 
 REGION, DISTRICT, CITY = "<region>", "<district>", "<city>"
@@ -52,13 +56,30 @@ KIND_GENERIC = {
     "city_district": DISTRICT,
 }
 
-# Kazakh case, possessive and plural endings, folded; longest first.
-_KK_ENDINGS = (
-    "да де та те нда нде дағы дегі тағы тегі ндағы ндегі ға ге қа ке на не ның нің дың дің "
-    "тың тің ны ні ды ді ты ті н дан ден тан тен нан нен мен бен пен ы і сы сі лар лер дар "
-    "дер тар тер"
+# Kazakh endings, by layer (a word is stem + plural + possessive + case + personal ending;
+# `kk_stems` strips them outermost first, one after another), folded; longest first.
+_KK_ENDINGS = {
+    "case": (
+        "да де та те нда нде дағы дегі тағы тегі ндағы ндегі ғы гі "  # locative, -ғы
+        "ға ге қа ке на не "  # dative
+        "ның нің дың дің тың тің "  # genitive
+        "ны ні ды ді ты ті н "  # accusative
+        "дан ден тан тен нан нен "  # ablative
+        "мен бен пен"  # instrumental
+    ),
+    "possessive": "ы і сы сі ым ім ың ің ымыз іміз мыз міз ыңыз іңіз ңыз ңіз",
+    # "I am / we are / you are (from, in) …": Талдықорғаннанмын, Семейденбіз, Алматыдамыз
+    "personal": "мын мін пын пін бын бін мыз міз пыз піз быз біз сың сің сыз сіз",
+    "plural": "лар лер дар дер тар тер",
+    # "of the place": Қостанайлық, алматылықтар, таразпын (the demonym of a town's people)
+    "demonym": "лық лік дық дік тық тік",
+}
+_KK_SUFFIXES = sorted(
+    {fold(s) for endings in _KK_ENDINGS.values() for s in endings.split()}, key=len, reverse=True
 )
-_KK_SUFFIXES = sorted({fold(s) for s in _KK_ENDINGS.split()}, key=len, reverse=True)
+_BARE_POSSESSIVE = frozenset(fold(s) for s in ("ы", "і", "сы", "сі"))
+# Informal Latin writes ң as "ng" (qalasynyng): folded, the genitive ends in -нг.
+_LATIN_NG = ("нинг", "динг", "тинг")
 
 # Words that mark the next or previous name as a street or a person's name, not a place.
 _STREETS = (
@@ -122,6 +143,9 @@ class Gazetteer:
     )
     max_anchor: int = 0
     vocabulary: set[str] = field(default_factory=set)
+    # Keys of aliases written in lower case: common nouns that name a place ("столица",
+    # "елорда"), which count in lower case too, unlike a lower-case proper name.
+    common_nouns: set[str] = field(default_factory=set)
     key_cache: dict[str, TokenKeys] = field(default_factory=dict)
 
 
@@ -130,6 +154,8 @@ class TokenKeys:
     keys: frozenset[str]  # gazetteer keys and generic tags this token can stand for
     exact: frozenset[str]  # those reached without stripping a Kazakh ending
     street: bool  # the token is a street word (ул., көшесі, даңғылындағы)
+    common_noun: bool = False  # it can be an alias written in lower case ("в столице")
+    adjective: bool = False  # it names a place as a Russian adjective ("шымкентском")
 
 
 @cache
@@ -156,11 +182,65 @@ def is_common_word(word: str) -> bool:
     return parse.is_known and "Geox" not in parse.tag
 
 
+# Russian noun case endings (folded) and what the nominative may end in instead: a rule for
+# the names pymorphy does not know, whose lemmas it guesses wrong (Сарыагаше → "сарыагаша").
+_RU_ENDINGS = ("ами", "ои", "ом", "ем", "еи", "ою", "ию", "ии", "е", "у", "а", "и", "ю", "я")
+_RU_NOMINATIVE = ("", "а", "я", "и")
+
+
 @lru_cache(maxsize=200_000)
-def kk_stems(folded: str) -> frozenset[str]:
-    """Stems reachable by stripping Kazakh endings one after another (таразда → тараз)."""
+def ru_stems(folded: str) -> frozenset[str]:
+    """Nominatives a Russian case form of an unknown name may come from (Кандыагаше →
+    кандыагаш, Алмате → алмата)."""
+    found = set()
+    for ending in _RU_ENDINGS:
+        if folded.endswith(ending) and len(folded) - len(ending) >= 4:
+            stem = folded[: -len(ending)]
+            found |= {stem + tail for tail in _RU_NOMINATIVE}
+    return frozenset(found)
+
+
+def place_adjective_stems(lemmas_: set[str] | frozenset[str]) -> frozenset[str]:
+    """Names a Russian relational adjective can come from, by its folded lemma: шымкентский →
+    шымкент, степногорский → степногорск, карагандинский → караганда/караганды,
+    алматинский → алматы, актюбинский → актюбинск."""
+    found: set[str] = set()
+    for lemma in lemmas_:
+        if not lemma.endswith(("скии", "цкии")) or len(lemma) < 8:
+            continue
+        base = lemma[:-4]
+        found |= {base, lemma[:-2]}
+        if base.endswith("ин"):
+            found |= {base[:-2] + "а", base[:-2] + "и"}
+    return frozenset(found)
+
+
+@lru_cache(maxsize=10_000)
+def is_adjective(word: str) -> bool:
+    """A qualifying adjective (северной, культурная), not a pronoun one (нашей, этой)."""
+    if not is_cyrillic(word):
+        return False
+    parse = _morph().parse(word.lower())[0]
+    return "ADJF" in parse.tag and "Apro" not in parse.tag
+
+
+@lru_cache(maxsize=200_000)
+def kk_stems(folded: str, possessive: bool = False) -> frozenset[str]:
+    """Stems reachable by stripping Kazakh endings one after another, outermost first
+    (таразда → тараз, талдықорғаннанмын → талдықорған). A bare third-person possessive is
+    not stripped as the outermost ending: on a name it is rare, on ordinary words it makes
+    names of them (келесі "next" is not Келес); generic words keep theirs ("облысы"), and
+    `possessive` allows it for words that take one (street words: көшесі)."""
     stems: set[str] = set()
-    frontier = [folded]
+    frontier = [
+        folded[: -len(suffix)]
+        for suffix in _KK_SUFFIXES
+        if (possessive or suffix not in _BARE_POSSESSIVE) and folded.endswith(suffix)
+        and len(folded) - len(suffix) >= 2
+    ]
+    stems.update(frontier)
+    if folded.endswith(_LATIN_NG):
+        frontier.append(folded[:-1])  # qalasynyng → каласининг → каласинин
     while frontier:
         word = frontier.pop()
         for suffix in _KK_SUFFIXES:
@@ -212,7 +292,8 @@ def _add_alias(gaz: Gazetteer, words: list[str], place: Place) -> None:
     generic = [GENERIC_KEYS.get(fold(w).rstrip(".")) for w in words]
     _add(gaz, tokens, place, core=False)
     core = [keys for keys, tag in zip(tokens, generic, strict=True) if tag is None]
-    if not core:
+    # A common-noun alias has no core: "бас" of "бас қала" (the capital) is "head", "boss".
+    if not core or all(word.islower() for word in words):
         return
     if len(core) < len(tokens):
         _add(gaz, core, place, core=True)
@@ -234,6 +315,8 @@ def build(rows: list[dict[str, str]]) -> Gazetteer:
                 words.pop(0)
             if words:
                 _add_alias(gaz, words, place)
+            if len(words) == 1 and words[0].islower():
+                gaz.common_nouns |= _name_keys(words[0])
     return gaz
 
 
@@ -250,10 +333,16 @@ def token_keys(gaz: Gazetteer, token: str) -> TokenKeys:
         return found
     folded = fold(token)
     exact = {folded}
-    if is_cyrillic(token):
+    kazakh = bool(_KAZAKH_LETTERS.search(token))
+    if is_cyrillic(token) and not kazakh:  # Russian lemmas of a Kazakh word are noise
         exact |= lemmas(token)
-    stems = kk_stems(folded)
-    candidates = exact | stems
+    # Kazakh endings are not stripped off Russian words ("верните" is not Верный + -те).
+    russian = not kazakh and is_cyrillic(token) and is_common_word(token)
+    stems = frozenset() if russian else kk_stems(folded)
+    derived = place_adjective_stems(exact) & gaz.vocabulary if not kazakh else frozenset()
+    if is_cyrillic(token) and not kazakh and not russian:
+        stems |= ru_stems(folded)  # names pymorphy does not know: в Сарыагаше, в Алмате
+    candidates = exact | stems | derived
     # A generic word inflects in Kazakh only from its possessive ("облысында", "қаласына");
     # stripping further ("қалай" → "қала") turns ordinary words into generic ones.
     generic = {GENERIC_KEYS[c] for c in exact | (stems & _KK_GENERIC) if c in GENERIC_KEYS}
@@ -261,7 +350,10 @@ def token_keys(gaz: Gazetteer, token: str) -> TokenKeys:
         keys=frozenset(candidates & gaz.vocabulary) | generic,
         exact=frozenset(exact & gaz.vocabulary) | generic,
         # Short street words ("ул", "пр") only as written: a stripped ending makes false ones.
-        street=bool(exact & STREET_KEYS) or any(len(s) >= 4 for s in stems & STREET_KEYS),
+        street=bool(exact & STREET_KEYS)
+        or any(len(s) >= 4 for s in kk_stems(folded, possessive=True) & STREET_KEYS),
+        common_noun=bool(candidates & gaz.common_nouns),
+        adjective=bool(derived),
     )
     if len(gaz.key_cache) > 500_000:  # bound memory on endless streams of new words
         gaz.key_cache.clear()
