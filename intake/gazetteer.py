@@ -46,6 +46,8 @@ _GENERIC = {
 }
 GENERIC_KEYS = {fold(w): tag for tag, words in _GENERIC.items() for w in words.split()}
 _KK_GENERIC = frozenset(fold(w) for w in ("облысы", "ауданы", "қаласы", "өңірі"))
+# ... or straight from the bare word with one case ending: "бас қаланың", "қалада".
+_KK_BARE_GENERIC = frozenset(fold(w) for w in ("облыс", "аудан", "қала"))
 # The generic word that types a bare name of each kind ("Ақсу қаласы" is the town).
 KIND_GENERIC = {
     "region": REGION,
@@ -74,6 +76,7 @@ _KK_ENDINGS = {
     # "of the place": Қостанайлық, алматылықтар, таразпын (the demonym of a town's people)
     "demonym": "лық лік дық дік тық тік",
 }
+_KK_CASES = frozenset(fold(s) for s in _KK_ENDINGS["case"].split())
 _KK_SUFFIXES = sorted(
     {fold(s) for endings in _KK_ENDINGS.values() for s in endings.split()}, key=len, reverse=True
 )
@@ -345,7 +348,10 @@ def token_keys(gaz: Gazetteer, token: str) -> TokenKeys:
     candidates = exact | stems | derived
     # A generic word inflects in Kazakh only from its possessive ("облысында", "қаласына");
     # stripping further ("қалай" → "қала") turns ordinary words into generic ones.
-    generic = {GENERIC_KEYS[c] for c in exact | (stems & _KK_GENERIC) if c in GENERIC_KEYS}
+    bare = {folded[: -len(e)] for e in _KK_CASES if folded.endswith(e)} & _KK_BARE_GENERIC
+    generic = {
+        GENERIC_KEYS[c] for c in exact | (stems & _KK_GENERIC) | bare if c in GENERIC_KEYS
+    }
     found = TokenKeys(
         keys=frozenset(candidates & gaz.vocabulary) | generic,
         exact=frozenset(exact & gaz.vocabulary) | generic,

@@ -15,11 +15,14 @@ from intake.gazetteer import (
     is_common_word,
     lemmas,
 )
-from intake.translit import fold
+from intake.translit import fold, is_cyrillic
 
 RESIDENCE_WEIGHT = 0.25  # "я живу в Алматы, но в Таразе…": the writer's home is not the case
 ORIGIN_WEIGHT = 0.5  # "приехали из Караганды в Темиртау": where someone came from
 QUOTED_WEIGHT = 0.5  # a place inside «…» names an organisation more than a location
+ASIDE_WEIGHT = 0.5  # "(Android, Алматы, по IP)": a remark in brackets, not the scene
+ADJECTIVE_WEIGHT = 0.5  # "студент Южно-Казахстанского университета в Шымкенте": the adjective
+# of a name qualifies an organisation; the place named as such says where it happened
 SHORT_NAME = 4  # names this short count only when capitalised (Шу, Чу)
 
 GENERIC_TAGS = frozenset(GENERIC_KEYS.values())
@@ -29,6 +32,7 @@ _ABBREVIATION_GAP = re.compile(r"\.\s*")
 _SENTENCE_END = re.compile(r"[.!?;\n]")
 _CLAUSE_END = re.compile(r"[.!?;\n,:—–()]")  # what the writer says about a place stays in its clause
 _QUOTED = re.compile(r"«[^»\n]{0,200}»|\"[^\"\n]{0,200}\"|“[^”\n]{0,200}[”“]")
+_BRACKETS = re.compile(r"\([^()\n]{0,200}\)")
 _RESIDENCE_BEFORE = frozenset(
     fold(w) for w in ("жить", "проживать", "родом", "находиться", "live", "lives")
 )
@@ -175,11 +179,18 @@ def _is_residence(doc: TextView, start: int, end: int) -> bool:
     inflected = _inflected(doc, end - 1)
     if inflected and inflected.endswith(_PERSONAL):
         return inflected[:-3].endswith(_FROM_OR_AT)
-    # "Алматыда тұрамын", "Almatyda oqu kursynda boldym": the verb closes the clause
+    # "Алматыда тұрамын", "Almatyda oqu kursynda boldym", "в Алмате живёт"
     after = _after(doc, end, 3)
     if any(word.startswith(_RESIDENCE_AFTER) for word in after):
         return True
+    if after and lemmas(doc.tokens[end].group()) & _RESIDENCE_BEFORE:
+        return True
     return after[:1] == [_WORKS[0]] and len(after) > 1 and after[1].startswith(_WORKS[1])
+
+
+def _is_place_adjective(word: str) -> bool:
+    """A Russian adjective (шымкентского, Карагандинский), not a name in its own right."""
+    return is_cyrillic(word) and any(lemma.endswith(("скии", "цкии")) for lemma in lemmas(word))
 
 
 def _is_someone(word: str) -> bool:
@@ -202,6 +213,10 @@ def context_factor(doc: TextView, start: int, end: int) -> float:
     at = doc.tokens[start].start()
     if any(m.start() < at < m.end() for m in _QUOTED.finditer(doc.text)):
         factor *= QUOTED_WEIGHT
+    if any(m.start() < at < m.end() for m in _BRACKETS.finditer(doc.text)):
+        factor *= ASIDE_WEIGHT
+    if end - start == 1 and _is_place_adjective(doc.tokens[start].group()):
+        factor *= ADJECTIVE_WEIGHT
     if _is_residence(doc, start, end):
         factor *= RESIDENCE_WEIGHT
     elif _is_origin(doc, start, end):
