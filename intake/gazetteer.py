@@ -22,6 +22,7 @@ from importlib import resources
 
 import pymorphy3
 
+from intake.morphology import KK_CASES, kk_stems, place_adjective_stems, ru_stems
 from intake.translit import fold, is_cyrillic
 
 GAZETTEER_FILE = "kz_admin.csv"
@@ -57,32 +58,6 @@ KIND_GENERIC = {
     "district": DISTRICT,
     "city_district": DISTRICT,
 }
-
-# Kazakh endings, by layer (a word is stem + plural + possessive + case + personal ending;
-# `kk_stems` strips them outermost first, one after another), folded; longest first.
-_KK_ENDINGS = {
-    "case": (
-        "да де та те нда нде дағы дегі тағы тегі ндағы ндегі ғы гі "  # locative, -ғы
-        "ға ге қа ке на не "  # dative
-        "ның нің дың дің тың тің "  # genitive
-        "ны ні ды ді ты ті н "  # accusative
-        "дан ден тан тен нан нен "  # ablative
-        "мен бен пен"  # instrumental
-    ),
-    "possessive": "ы і сы сі ым ім ың ің ымыз іміз мыз міз ыңыз іңіз ңыз ңіз",
-    # "I am / we are / you are (from, in) …": Талдықорғаннанмын, Семейденбіз, Алматыдамыз
-    "personal": "мын мін пын пін бын бін мыз міз пыз піз быз біз сың сің сыз сіз",
-    "plural": "лар лер дар дер тар тер",
-    # "of the place": Қостанайлық, алматылықтар, таразпын (the demonym of a town's people)
-    "demonym": "лық лік дық дік тық тік",
-}
-_KK_CASES = frozenset(fold(s) for s in _KK_ENDINGS["case"].split())
-_KK_SUFFIXES = sorted(
-    {fold(s) for endings in _KK_ENDINGS.values() for s in endings.split()}, key=len, reverse=True
-)
-_BARE_POSSESSIVE = frozenset(fold(s) for s in ("ы", "і", "сы", "сі"))
-# Informal Latin writes ң as "ng" (qalasynyng): folded, the genitive ends in -нг.
-_LATIN_NG = ("нинг", "динг", "тинг")
 
 # Words that mark the next or previous name as a street or a person's name, not a place.
 _STREETS = (
@@ -185,39 +160,6 @@ def is_common_word(word: str) -> bool:
     return parse.is_known and "Geox" not in parse.tag
 
 
-# Russian noun case endings (folded) and what the nominative may end in instead: a rule for
-# the names pymorphy does not know, whose lemmas it guesses wrong (Сарыагаше → "сарыагаша").
-_RU_ENDINGS = ("ами", "ои", "ом", "ем", "еи", "ою", "ию", "ии", "е", "у", "а", "и", "ю", "я")
-_RU_NOMINATIVE = ("", "а", "я", "и")
-
-
-@lru_cache(maxsize=200_000)
-def ru_stems(folded: str) -> frozenset[str]:
-    """Nominatives a Russian case form of an unknown name may come from (Кандыагаше →
-    кандыагаш, Алмате → алмата)."""
-    found = set()
-    for ending in _RU_ENDINGS:
-        if folded.endswith(ending) and len(folded) - len(ending) >= 4:
-            stem = folded[: -len(ending)]
-            found |= {stem + tail for tail in _RU_NOMINATIVE}
-    return frozenset(found)
-
-
-def place_adjective_stems(lemmas_: set[str] | frozenset[str]) -> frozenset[str]:
-    """Names a Russian relational adjective can come from, by its folded lemma: шымкентский →
-    шымкент, степногорский → степногорск, карагандинский → караганда/караганды,
-    алматинский → алматы, актюбинский → актюбинск."""
-    found: set[str] = set()
-    for lemma in lemmas_:
-        if not lemma.endswith(("скии", "цкии")) or len(lemma) < 8:
-            continue
-        base = lemma[:-4]
-        found |= {base, lemma[:-2]}
-        if base.endswith("ин"):
-            found |= {base[:-2] + "а", base[:-2] + "и"}
-    return frozenset(found)
-
-
 @lru_cache(maxsize=10_000)
 def is_adjective(word: str) -> bool:
     """A qualifying adjective (северной, культурная), not a pronoun one (нашей, этой)."""
@@ -225,34 +167,6 @@ def is_adjective(word: str) -> bool:
         return False
     parse = _morph().parse(word.lower())[0]
     return "ADJF" in parse.tag and "Apro" not in parse.tag
-
-
-@lru_cache(maxsize=200_000)
-def kk_stems(folded: str, possessive: bool = False) -> frozenset[str]:
-    """Stems reachable by stripping Kazakh endings one after another, outermost first
-    (таразда → тараз, талдықорғаннанмын → талдықорған). A bare third-person possessive is
-    not stripped as the outermost ending: on a name it is rare, on ordinary words it makes
-    names of them (келесі "next" is not Келес); generic words keep theirs ("облысы"), and
-    `possessive` allows it for words that take one (street words: көшесі)."""
-    stems: set[str] = set()
-    frontier = [
-        folded[: -len(suffix)]
-        for suffix in _KK_SUFFIXES
-        if (possessive or suffix not in _BARE_POSSESSIVE) and folded.endswith(suffix)
-        and len(folded) - len(suffix) >= 2
-    ]
-    stems.update(frontier)
-    if folded.endswith(_LATIN_NG):
-        frontier.append(folded[:-1])  # qalasynyng → каласининг → каласинин
-    while frontier:
-        word = frontier.pop()
-        for suffix in _KK_SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-                stem = word[: -len(suffix)]
-                if stem not in stems:
-                    stems.add(stem)
-                    frontier.append(stem)
-    return frozenset(stems)
 
 
 def _name_keys(token: str) -> frozenset[str]:
@@ -341,14 +255,14 @@ def token_keys(gaz: Gazetteer, token: str) -> TokenKeys:
         exact |= lemmas(token)
     # Kazakh endings are not stripped off Russian words ("верните" is not Верный + -те).
     russian = not kazakh and is_cyrillic(token) and is_common_word(token)
-    stems = frozenset() if russian else kk_stems(folded)
+    stems = frozenset() if russian else kk_stems(folded, possessive=False)
     derived = place_adjective_stems(exact) & gaz.vocabulary if not kazakh else frozenset()
     if is_cyrillic(token) and not kazakh and not russian:
         stems |= ru_stems(folded)  # names pymorphy does not know: в Сарыагаше, в Алмате
     candidates = exact | stems | derived
     # A generic word inflects in Kazakh only from its possessive ("облысында", "қаласына");
     # stripping further ("қалай" → "қала") turns ordinary words into generic ones.
-    bare = {folded[: -len(e)] for e in _KK_CASES if folded.endswith(e)} & _KK_BARE_GENERIC
+    bare = {folded[: -len(e)] for e in KK_CASES if folded.endswith(e)} & _KK_BARE_GENERIC
     generic = {
         GENERIC_KEYS[c] for c in exact | (stems & _KK_GENERIC) | bare if c in GENERIC_KEYS
     }
@@ -357,7 +271,7 @@ def token_keys(gaz: Gazetteer, token: str) -> TokenKeys:
         exact=frozenset(exact & gaz.vocabulary) | generic,
         # Short street words ("ул", "пр") only as written: a stripped ending makes false ones.
         street=bool(exact & STREET_KEYS)
-        or any(len(s) >= 4 for s in kk_stems(folded, possessive=True) & STREET_KEYS),
+        or any(len(s) >= 4 for s in kk_stems(folded) & STREET_KEYS),
         common_noun=bool(candidates & gaz.common_nouns),
         adjective=bool(derived),
     )
