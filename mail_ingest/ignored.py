@@ -77,6 +77,21 @@ async def list_ignored(sessions: SessionFactory) -> list[IgnoredEntry]:
         ]
 
 
+async def read_raw(sessions: SessionFactory, inbound_id: int, *, actor: str) -> bytes | None:
+    """The stored bytes of an ignored message, for a person deciding whether to promote it;
+    the read is recorded in the audit log (`read.inbound`), the content is not."""
+    async with sessions() as session:
+        row = await session.get(InboundEmail, inbound_id)
+        if row is None or row.status != IGNORED:
+            return None
+        details = {"inbound": inbound_id, "status": row.status}
+        session.add(
+            AuditLog(actor=actor, action="read.inbound", case_id=row.case_id, details=details)
+        )
+        await session.commit()
+        return row.raw
+
+
 def _source(row: InboundEmail) -> Source:
     """Where the row came from, with its arrival time: the case is dated when the mail came."""
     from_file = row.mailbox == FILE_MAILBOX

@@ -1,5 +1,5 @@
 """`shagym ingest-eml FILE...`, `shagym mail quarantine list|replay` and
-`shagym mail ignored list|promote`."""
+`shagym mail ignored list|show|promote`."""
 
 from __future__ import annotations
 
@@ -175,6 +175,28 @@ def ignored_list(
             f"{entry.id:>6}  {when}  {entry.size:>9} B  {entry.sha256[:12]}  "
             f"{entry.reason or ''}{about}"
         )
+
+
+@ignored_app.command("show")
+@friendly
+def ignored_show(
+    inbound_id: Annotated[int, typer.Argument(metavar="ID", help="An id from `ignored list`.")],
+) -> None:
+    """Write an ignored message's raw bytes (RFC 822) to stdout, to decide whether to promote
+    it; the read is recorded in the audit log."""
+    import getpass
+
+    from mail_ingest.ignored import read_raw
+
+    async def _go() -> bytes | None:
+        async with open_store(load_settings()) as (_, sessions):
+            return await read_raw(sessions, inbound_id, actor=f"cli:{getpass.getuser()}")
+
+    raw = asyncio.run(_go())
+    if raw is None:
+        raise CliError(f"no ignored message with id {inbound_id}")
+    sys.stdout.buffer.write(raw)
+    sys.stdout.flush()
 
 
 @ignored_app.command("promote")

@@ -110,6 +110,11 @@ def test_it_lists_and_promotes_ignored_mail(env: dict[str, str], tmp_path: Path)
     assert ingested["status"] == "ignored"
     [entry] = lines(shagym("mail", "ignored", "list", "--json", env=env))
     assert entry["reason"] == "automatic reply (X-Autoreply: yes)" and len(entry["sha256"]) == 64
+    shown = subprocess.run(
+        [sys.executable, "-m", "shagym", "mail", "ignored", "show", str(entry["id"])],
+        capture_output=True, env=env, cwd=env["HOME"], timeout=300,
+    )  # fmt: skip
+    assert shown.returncode == 0 and shown.stdout == message.read_bytes()
     first = shagym("mail", "ignored", "promote", str(entry["id"]), env=env)
     second = shagym("mail", "ignored", "promote", str(entry["id"]), env=env)
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
@@ -118,6 +123,8 @@ def test_it_lists_and_promotes_ignored_mail(env: dict[str, str], tmp_path: Path)
     assert (again["status"], again["case"]) == ("unchanged", promoted["case"])
     with sqlite3.connect(tmp_path / "s.db") as db:
         assert db.execute("SELECT count(*) FROM \"case\"").fetchone() == (1,)
+        actions = {row[0] for row in db.execute("SELECT action FROM audit_log")}
+    assert {"read.inbound", "mail.promoted"} <= actions
     assert "no ignored mail" in shagym("mail", "ignored", "list", env=env).stdout
 
 
