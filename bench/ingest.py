@@ -1,5 +1,6 @@
 """Email ingest, side by side in one run, over the same Dovecot mailbox of 2,000 messages (the
-shared corpus plus generated Russian and Kazakh complaints, 10 % of them with attachments):
+real-world corpus in tests/data/eml plus generated Russian and Kazakh complaints, 10 % of them
+with attachments):
 
   (a) a bare imap-tools fetch of every message: the floor (library default, and bulk=100);
   (b) shagym's ingest into SQLite; (c) the same into PostgreSQL;
@@ -45,7 +46,7 @@ from models.migrate import upgrade  # noqa: E402
 from sandbox.dovecot import Dovecot  # noqa: E402
 
 RESULTS = HERE / "results" / "ingest.json"
-CORPUS = ROOT.parent / "shared" / "corpus" / "eml"
+CORPUS = ROOT / "tests" / "data" / "eml"
 COMMISSIONS = ROOT / "config" / "commissions.example.toml"
 PG_ADMIN = os.environ.get("SHAGYM_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 

@@ -4,8 +4,11 @@ Every name and alias becomes a sequence of token key sets, all in one folded alp
 (`fold`): Kazakh letters become their Russian look-alikes, Latin spellings are transliterated,
 and letters that spellings of one name disagree on (ы/и/й, э/е, ь) are merged, so
 "Қарағанды", "Караганды", "Qaraǵandy" and "Karagandy" share a key. A running-text token adds
-its pymorphy3 lemmas (Russian inflection: "Акмолинской" → "акмолинский") and its Kazakh stems
-(case endings stripped: "Таразда" → "тараз"), each kept only when some name uses it.
+its pymorphy3 lemmas (Russian inflection: "Акмолинской" → "акмолинский"), the names a Russian
+adjective comes from ("шымкентском" → "шымкент"), Russian case endings off names pymorphy does
+not know ("Сарыагаше" → "сарыагаш") and its Kazakh stems (case, possessive, personal and
+demonym endings stripped layer by layer: "Таразда" → "тараз", "талдықорғаннанмын" →
+"талдықорған"), each kept only when some name uses it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from importlib import resources
 
 import pymorphy3
 
+from intake.morphology import KK_CASES, kk_stems, place_adjective_stems, ru_stems
 from intake.translit import fold, is_cyrillic
 
 GAZETTEER_FILE = "kz_admin.csv"
@@ -32,6 +36,7 @@ KIND_WEIGHT = {
     "city_district": 1.5,
 }
 
+_KAZAKH_LETTERS = re.compile("[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 
 REGION, DISTRICT, CITY = "<region>", "<district>", "<city>"
@@ -42,6 +47,8 @@ _GENERIC = {
 }
 GENERIC_KEYS = {fold(w): tag for tag, words in _GENERIC.items() for w in words.split()}
 _KK_GENERIC = frozenset(fold(w) for w in ("облысы", "ауданы", "қаласы", "өңірі"))
+# ... or straight from the bare word with one case ending: "бас қаланың", "қалада".
+_KK_BARE_GENERIC = frozenset(fold(w) for w in ("облыс", "аудан", "қала"))
 # The generic word that types a bare name of each kind ("Ақсу қаласы" is the town).
 KIND_GENERIC = {
     "region": REGION,
@@ -51,14 +58,6 @@ KIND_GENERIC = {
     "district": DISTRICT,
     "city_district": DISTRICT,
 }
-
-# Kazakh case, possessive and plural endings, folded; longest first.
-_KK_ENDINGS = (
-    "да де та те нда нде дағы дегі тағы тегі ндағы ндегі ға ге қа ке на не ның нің дың дің "
-    "тың тің ны ні ды ді ты ті н дан ден тан тен нан нен мен бен пен ы і сы сі лар лер дар "
-    "дер тар тер"
-)
-_KK_SUFFIXES = sorted({fold(s) for s in _KK_ENDINGS.split()}, key=len, reverse=True)
 
 # Words that mark the next or previous name as a street or a person's name, not a place.
 _STREETS = (
@@ -122,6 +121,9 @@ class Gazetteer:
     )
     max_anchor: int = 0
     vocabulary: set[str] = field(default_factory=set)
+    # Keys of aliases written in lower case: common nouns that name a place ("столица",
+    # "елорда"), which count in lower case too, unlike a lower-case proper name.
+    common_nouns: set[str] = field(default_factory=set)
     key_cache: dict[str, TokenKeys] = field(default_factory=dict)
 
 
@@ -130,6 +132,8 @@ class TokenKeys:
     keys: frozenset[str]  # gazetteer keys and generic tags this token can stand for
     exact: frozenset[str]  # those reached without stripping a Kazakh ending
     street: bool  # the token is a street word (ул., көшесі, даңғылындағы)
+    common_noun: bool = False  # it can be an alias written in lower case ("в столице")
+    adjective: bool = False  # it names a place as a Russian adjective ("шымкентском")
 
 
 @cache
@@ -156,20 +160,13 @@ def is_common_word(word: str) -> bool:
     return parse.is_known and "Geox" not in parse.tag
 
 
-@lru_cache(maxsize=200_000)
-def kk_stems(folded: str) -> frozenset[str]:
-    """Stems reachable by stripping Kazakh endings one after another (таразда → тараз)."""
-    stems: set[str] = set()
-    frontier = [folded]
-    while frontier:
-        word = frontier.pop()
-        for suffix in _KK_SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-                stem = word[: -len(suffix)]
-                if stem not in stems:
-                    stems.add(stem)
-                    frontier.append(stem)
-    return frozenset(stems)
+@lru_cache(maxsize=10_000)
+def is_adjective(word: str) -> bool:
+    """A qualifying adjective (северной, культурная), not a pronoun one (нашей, этой)."""
+    if not is_cyrillic(word):
+        return False
+    parse = _morph().parse(word.lower())[0]
+    return "ADJF" in parse.tag and "Apro" not in parse.tag
 
 
 def _name_keys(token: str) -> frozenset[str]:
@@ -212,7 +209,8 @@ def _add_alias(gaz: Gazetteer, words: list[str], place: Place) -> None:
     generic = [GENERIC_KEYS.get(fold(w).rstrip(".")) for w in words]
     _add(gaz, tokens, place, core=False)
     core = [keys for keys, tag in zip(tokens, generic, strict=True) if tag is None]
-    if not core:
+    # A common-noun alias has no core: "бас" of "бас қала" (the capital) is "head", "boss".
+    if not core or all(word.islower() for word in words):
         return
     if len(core) < len(tokens):
         _add(gaz, core, place, core=True)
@@ -234,6 +232,8 @@ def build(rows: list[dict[str, str]]) -> Gazetteer:
                 words.pop(0)
             if words:
                 _add_alias(gaz, words, place)
+            if len(words) == 1 and words[0].islower():
+                gaz.common_nouns |= _name_keys(words[0])
     return gaz
 
 
@@ -250,18 +250,30 @@ def token_keys(gaz: Gazetteer, token: str) -> TokenKeys:
         return found
     folded = fold(token)
     exact = {folded}
-    if is_cyrillic(token):
+    kazakh = bool(_KAZAKH_LETTERS.search(token))
+    if is_cyrillic(token) and not kazakh:  # Russian lemmas of a Kazakh word are noise
         exact |= lemmas(token)
-    stems = kk_stems(folded)
-    candidates = exact | stems
+    # Kazakh endings are not stripped off Russian words ("верните" is not Верный + -те).
+    russian = not kazakh and is_cyrillic(token) and is_common_word(token)
+    stems = frozenset() if russian else kk_stems(folded, possessive=False)
+    derived = place_adjective_stems(exact) & gaz.vocabulary if not kazakh else frozenset()
+    if is_cyrillic(token) and not kazakh and not russian:
+        stems |= ru_stems(folded)  # names pymorphy does not know: в Сарыагаше, в Алмате
+    candidates = exact | stems | derived
     # A generic word inflects in Kazakh only from its possessive ("облысында", "қаласына");
     # stripping further ("қалай" → "қала") turns ordinary words into generic ones.
-    generic = {GENERIC_KEYS[c] for c in exact | (stems & _KK_GENERIC) if c in GENERIC_KEYS}
+    bare = {folded[: -len(e)] for e in KK_CASES if folded.endswith(e)} & _KK_BARE_GENERIC
+    generic = {
+        GENERIC_KEYS[c] for c in exact | (stems & _KK_GENERIC) | bare if c in GENERIC_KEYS
+    }
     found = TokenKeys(
         keys=frozenset(candidates & gaz.vocabulary) | generic,
         exact=frozenset(exact & gaz.vocabulary) | generic,
         # Short street words ("ул", "пр") only as written: a stripped ending makes false ones.
-        street=bool(exact & STREET_KEYS) or any(len(s) >= 4 for s in stems & STREET_KEYS),
+        street=bool(exact & STREET_KEYS)
+        or any(len(s) >= 4 for s in kk_stems(folded) & STREET_KEYS),
+        common_noun=bool(candidates & gaz.common_nouns),
+        adjective=bool(derived),
     )
     if len(gaz.key_cache) > 500_000:  # bound memory on endless streams of new words
         gaz.key_cache.clear()

@@ -1,18 +1,21 @@
 """Turning the bytes of a mail part into text whatever its label says.
 
 Old clients send koi8-r, windows-1251 under labels CPython does not know (`x-cp1251`,
-`win-1251`), 8-bit text labelled us-ascii, and cp1251 labelled UTF-8. The label is tried first;
-when it is unknown or the bytes do not fit it, charset-normalizer decides. Nothing is dropped
-silently: bytes no candidate can decode become U+FFFD and the caller is told.
+`win-1251`), 8-bit text labelled us-ascii, cp1251 labelled UTF-8, latin-1 or koi8-r, or no
+label at all. The label is tried first. When it is unknown or the bytes do not fit it, or when
+an 8-bit label reads like mojibake, every encoding Russian and Kazakh mail really uses
+(`FALLBACKS`) is read and the one whose text reads most like Russian or Kazakh wins
+(`mail_ingest.cyrillic`: alphabet, letter case, stray symbols, letter frequencies). Only when
+none reads as Cyrillic text does charset-normalizer decide (Japanese, Korean...). Nothing is
+dropped silently: bytes no candidate can decode become U+FFFD and the caller is told.
 """
 
 from __future__ import annotations
 
 import codecs
-import re
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
+from mail_ingest.cyrillic import SWITCH_MARGIN, Reading, judge
 
 # Labels seen in the wild that CPython's codec registry does not resolve (or resolves to a
 # narrower charset than the mail clients meant).
@@ -42,20 +45,20 @@ _ALIASES = {
     "unknown-8bit": "",
     "default": "",
 }
-# When a label is wrong, the sender almost always meant one of these.
-_CYRILLIC_8BIT = ("cp1251", "kz1048", "koi8_r", "koi8_u", "cp866", "mac_cyrillic", "iso8859_5")
+# When a label is wrong or missing, the sender almost always meant one of these (the encodings
+# Russian and Kazakh mail really uses), tried in this order: on equal evidence the earlier wins,
+# so mac-cyrillic, the rarest, comes last.
+FALLBACKS = ("utf-8", "cp1251", "koi8_r", "kz1048", "cp866", "iso8859_5", "mac_cyrillic")
+_CYRILLIC_8BIT = (*FALLBACKS[1:], "koi8_u")
 _CYRILLIC_CODECS = frozenset(codecs.lookup(name).name for name in _CYRILLIC_8BIT)
-_SINGLE_BYTE = _CYRILLIC_CODECS | {
+_LATIN_8BIT = frozenset(
     codecs.lookup(name).name for name in ("cp1252", "cp1250", "latin_1", "iso8859_2")
-}
-# The most frequent letters of Russian and Kazakh text; a wrong 8-bit table scrambles them.
-_COMMON = frozenset("оеаинтсрвлкмдпуыі")
-# Non-ASCII punctuation that real Russian and Kazakh text uses.
-_PLAIN_SYMBOLS = frozenset("«»—–…№°“”„’‘•€₸\u00a0")
-_CYRILLIC = re.compile(r"[а-яёәғқңөұүһі]", re.IGNORECASE)
-MIN_LETTERS = 8
-GOOD_FIT = 0.75  # real text scores 0.8-0.95, a wrong table 0.1-0.7
-SWITCH_MARGIN = 0.15
+)
+_SINGLE_BYTE = _CYRILLIC_CODECS | _LATIN_8BIT
+# mac-cyrillic, the rarest in mail, must read clearly better to be chosen: its capitals are
+# other tables' quotes and Kazakh letters, so short texts can read well under it by chance.
+_HANDICAP = {codecs.lookup("mac_cyrillic").name: 2.0}
+SAMPLE_CHARS = 6000  # enough text to judge; the rest decodes the same way
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,51 +82,47 @@ def codec_for(label: str | None) -> str | None:
         return None
 
 
-def _measure(text: str) -> tuple[float, int] | None:
-    sample = text[:4000]
-    letters = _CYRILLIC.findall(sample)
-    if len(letters) < MIN_LETTERS:
-        return None
-    odd = sum(1 for char in sample if ord(char) > 127 and char not in _PLAIN_SYMBOLS)
-    odd = max(odd - len(letters), 0)
-    common = sum(1 for letter in letters if letter.lower() in _COMMON)
-    return common / (len(letters) + odd), odd
-
-
-def cyrillic_fit(text: str) -> float | None:
-    """Share of the commonest Russian/Kazakh letters among the Cyrillic letters and stray
-    8-bit symbols of a text (None when it has too few Cyrillic letters to judge)."""
-    measured = _measure(text)
-    return measured[0] if measured else None
-
-
-def _best_cyrillic(data: bytes) -> tuple[float, str, str] | None:
-    """The 8-bit Cyrillic table under which the bytes read most like Russian or Kazakh."""
-    best: tuple[tuple[float, int], str, str] | None = None
-    for candidate in _CYRILLIC_8BIT:
+def _readings(data: bytes, first: str | None) -> list[tuple[str, str]]:
+    """(codec, text) for each fallback that decodes the bytes, the declared codec first."""
+    order = dict.fromkeys([first] if first else [])
+    order.update(dict.fromkeys(codecs.lookup(name).name for name in FALLBACKS))
+    found = []
+    for codec in order:
         try:
-            text = data.decode(candidate)
+            found.append((codec, data.decode(codec)))
         except UnicodeDecodeError:
             continue
-        measured = _measure(text)
-        if measured is None:
-            continue
-        # Equal fits: the table that leaves fewer stray symbols (kz1048 for Kazakh letters).
-        key = (round(measured[0], 3), -measured[1])
-        if best is None or key > best[0]:
-            best = (key, candidate, text)
-    return (best[0][0], best[1], best[2]) if best else None
+    return found
 
 
-def _recheck_cyrillic(data: bytes, text: str, codec: str, label: str | None) -> Decoded:
-    """A declared Cyrillic table that reads badly is replaced by one that reads clearly better."""
-    fit = cyrillic_fit(text)
-    if fit is not None and fit >= GOOD_FIT:
+def _choose(
+    data: bytes, declared: str | None, label: str | None
+) -> tuple[Decoded, Reading] | None:
+    """The reading of the bytes that looks most like Russian or Kazakh text (None when none
+    looks like text at all). The declared codec wins ties; see `mail_ingest.cyrillic`."""
+    best: tuple[float, int, str, str, Reading] | None = None
+    for rank, (codec, text) in enumerate(_readings(data, declared)):
+        reading = judge(text[:SAMPLE_CHARS])
+        key = (reading.score - _HANDICAP.get(codec, 0.0), -rank)
+        if best is None or key > best[:2]:
+            best = (reading.score, -rank, codec, text, reading)
+    if best is None or not best[4].plausible:
+        return None
+    codec, text = best[2], best[3]
+    note = None if codec == declared else f"labelled {label or 'nothing'}, decoded as {codec}"
+    return Decoded(text, codec, note), best[4]
+
+
+def _recheck(data: bytes, text: str, codec: str, label: str | None) -> Decoded:
+    """A declared 8-bit table that reads like mojibake is replaced by one that reads clearly
+    better as Russian or Kazakh (windows-1251 sent as koi8-r or as latin-1, say)."""
+    declared = judge(text[:SAMPLE_CHARS])
+    chosen = _choose(data, codec, label)
+    if chosen is None or chosen[0].charset == codec:
         return Decoded(text, codec)
-    best = _best_cyrillic(data)
-    if best and best[0] >= GOOD_FIT and best[0] >= (fit or 0.0) + SWITCH_MARGIN:
-        return Decoded(best[2], best[1], f"labelled {label}, decoded as {best[1]}")
-    return Decoded(text, codec)
+    if chosen[1].score < declared.score + SWITCH_MARGIN:
+        return Decoded(text, codec)
+    return chosen[0]
 
 
 def _mostly(data: bytes, codec: str, label: str | None) -> Decoded | None:
@@ -135,11 +134,18 @@ def _mostly(data: bytes, codec: str, label: str | None) -> Decoded | None:
     return Decoded(text, codec, f"labelled {label}: {broken} undecodable bytes shown as U+FFFD")
 
 
-def _detect(data: bytes, label: str | None) -> Decoded:
+def _detect(data: bytes, codec: str | None, label: str | None) -> Decoded:
+    """The declared codec (or none) failed: the best Cyrillic reading, else the declared one
+    with a few broken bytes, else what charset-normalizer makes of it (CJK and the like)."""
+    chosen = _choose(data, None, label)
+    if chosen is not None:
+        return chosen[0]
+    mostly = _mostly(data, codec, label) if codec else None
+    if mostly is not None:
+        return mostly
     note = f"labelled {label or 'nothing'}"
-    best = _best_cyrillic(data)
-    if best and best[0] >= GOOD_FIT:
-        return Decoded(best[2], best[1], f"{note}, decoded as {best[1]}")
+    from charset_normalizer import from_bytes  # costly to import: only for odd mail
+
     guess = from_bytes(data).best()
     if guess is not None and guess.encoding:
         return Decoded(str(guess), guess.encoding, f"{note}, detected {guess.encoding}")
@@ -167,11 +173,11 @@ def decode_bytes(data: bytes, label: str | None) -> Decoded:
         try:
             return Decoded(data.decode("utf-8"), "utf-8")
         except UnicodeDecodeError:
-            return _detect(data, label)
+            return _detect(data, None, label)
     try:
         text = data.decode(codec)
     except UnicodeDecodeError:
-        return _mostly(data, codec, label) or _detect(data, label)
-    if codec in _CYRILLIC_CODECS:
-        return _recheck_cyrillic(data, text, codec, label)
+        return _detect(data, codec, label)
+    if codec in _SINGLE_BYTE:
+        return _recheck(data, text, codec, label)
     return Decoded(text, codec)

@@ -1,6 +1,10 @@
 """What one parsed message does to the store: a new case, a follow-up, a commission's answer,
 a bounce recorded on the notification it returns, or nothing (with the reason).
 
+Mail from robots and lists (auto-replies, list mail, our own mail, delivery reports) opens no
+case, owes nothing and alerts no one: it is stored as `ignored`, with its reason, and a person
+may promote it (`decide(..., promoted=True)`), after which it is judged as a person's mail.
+
 Runs inside the caller's transaction; it never commits and never sends anything.
 """
 
@@ -30,7 +34,7 @@ from intake.cleanup import clean
 from intake.forget import case_to_forget, forget_contact
 from mail_ingest.config import IngestSettings
 from mail_ingest.parser import ParsedEmail
-from mail_ingest.rules import ack_refusal, automatic_reason, is_our_loop
+from mail_ingest.rules import ack_refusal, automatic_reason, is_our_loop, robot_reason
 from models.outbox import message_id_for, notification_id_from_message_id
 from models.tables import Case, Channel, Commission, Direction, Notification, NotificationKind
 from models.tables import NotificationStatus as NS
@@ -214,10 +218,11 @@ async def _note_oversize(session: AsyncSession, case: Case, oversize: Oversize) 
 
 def opens_case(parsed: ParsedEmail, ctx: Context) -> bool:
     """Whether `decide` will open a case for this message, as far as the message itself tells:
-    not our own mail, not a delivery report, naming no case. A message naming a case that does
-    not exist opens one too; this says no for it (a batch then upserts its reporter apart)."""
+    not a robot's or a list's, not a delivery report, naming no case. A message naming a case
+    that does not exist opens one too; this says no for it (a batch then upserts its reporter
+    apart)."""
     return not (
-        is_our_loop(parsed.headers, ctx.our_address)
+        robot_reason(parsed.headers, ctx.our_address)
         or parsed.delivery_report is not None
         or parsed.replies_to
         or parsed.case_numbers
@@ -225,27 +230,39 @@ def opens_case(parsed: ParsedEmail, ctx: Context) -> bool:
 
 
 async def decide(
-    session: AsyncSession, parsed: ParsedEmail, ctx: Context, oversize: Oversize | None = None
+    session: AsyncSession,
+    parsed: ParsedEmail,
+    ctx: Context,
+    oversize: Oversize | None = None,
+    *,
+    promoted: bool = False,
 ) -> Decision:
-    """Act on one message; see the module docstring."""
+    """Act on one message; see the module docstring. `promoted`: a person decided that this
+    ignored message is a real report, so nothing about robots applies (the acknowledgement
+    rules still do)."""
     headers = parsed.headers
-    if is_our_loop(headers, ctx.our_address):
+    if not promoted and is_our_loop(headers, ctx.our_address):
         return Decision("ignored", reason="mail loop: our own X-Loop")
-    if parsed.delivery_report is not None:
+    if not promoted and parsed.delivery_report is not None:
         return await _bounce(session, parsed)
-    forget = await case_to_forget(session, parsed.report.text, ctx.intake.receipt_key)
+    robot = None if promoted else robot_reason(headers, ctx.our_address)
+    forget = None if robot else await case_to_forget(session, parsed.report.text, ctx.intake.receipt_key)
     if forget is not None:
         await forget_contact(session, forget)
         return Decision("ignored", forget, "the citizen asked to forget their contact",
                         forgotten=True)  # fmt: skip
     case = await _target_case(session, parsed)
     if case is None:
+        if robot:
+            return Decision("ignored", reason=robot)
         return await _open(session, parsed, ctx, oversize)
-    automatic = automatic_reason(headers)
+    automatic = None if promoted else automatic_reason(headers)
     if automatic:
         return Decision("ignored", case, f"automatic reply about a case ({automatic})")
     commission = ctx.commission_by_address.get(parsed.report.sender)
-    if commission is not None:
+    if commission is not None:  # a commission's list address still answers
         return await _answer(session, parsed, case, commission, ctx)
+    if robot:
+        return Decision("ignored", case, f"{robot} about a case")
     await append_to_case(session, case, parsed.report, ctx.intake)
     return Decision("appended", case, "follow-up")

@@ -185,16 +185,18 @@ async def process(
     *,
     parsed: ParsedEmail | None = None,
     seen: Seen | None = None,
+    promoted: bool = False,
 ) -> tuple[InboundEmail, Decision]:
     """Parse (unless given the parse) and act on one message; returns the row to store (not yet
     added) and what was done. Raises whatever went wrong: the caller decides between
-    quarantine and retry."""
+    quarantine and retry. `promoted`: an ignored message a person sends through again (it is
+    its own stored copy, not a redelivery; see `decide`)."""
     if parsed is None:
         parsed = parse_email(item.raw)
     received = _received_at(item.source, parsed.headers.date)
     if received is not None:
         parsed.report.received_at = received
-    if parsed.headers.message_id:
+    if parsed.headers.message_id and not promoted:
         if seen is not None:
             earlier = seen.same_message(parsed.headers.message_id, item.raw)
         else:
@@ -211,7 +213,7 @@ async def process(
     if item.source.headers_only:
         oversize = Oversize(item.source.size or len(item.raw), limit)
         parsed.report.text = _oversize_note(oversize.size, limit)
-    decision = await decide(session, parsed, ctx, oversize)
+    decision = await decide(session, parsed, ctx, oversize, promoted=promoted)
     reason = decision.reason
     if oversize is not None:
         reason = f"over the size limit, headers only; {reason or 'acknowledged'}"

@@ -1,4 +1,5 @@
-"""`shagym ingest-eml FILE...` and `shagym mail quarantine list|replay`."""
+"""`shagym ingest-eml FILE...`, `shagym mail quarantine list|replay` and
+`shagym mail ignored list|show|promote`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ quarantine_app = typer.Typer(
     help="Mail that could not be processed, kept raw with the error.", no_args_is_help=True
 )
 mail_app.add_typer(quarantine_app, name="quarantine")
+ignored_app = typer.Typer(
+    help="Mail from robots and lists that opened no case, kept raw with the reason.",
+    no_args_is_help=True,
+)
+mail_app.add_typer(ignored_app, name="ignored")
 ingest_app = typer.Typer()  # `shagym ingest-eml`, a top-level command
 PROGRESS_FROM = 20  # inputs; fewer finish before a bar would be worth drawing
 
@@ -138,4 +144,90 @@ def quarantine_replay(
     for result in results:
         _line(result.as_json())
     if any(result.status == "missing" for result in results):
+        raise typer.Exit(1)
+
+
+@ignored_app.command("list")
+@friendly
+def ignored_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List ignored messages (auto-replies, list mail, our own mail, delivery reports) with the
+    reason each opened no case."""
+    from mail_ingest.ignored import list_ignored
+
+    async def _go() -> list:  # type: ignore[type-arg]
+        async with open_store(load_settings()) as (_, sessions):
+            return await list_ignored(sessions)
+
+    entries = asyncio.run(_go())
+    if as_json:
+        for entry in entries:
+            _line(entry.as_json())
+        return
+    if not entries:
+        typer.echo("no ignored mail")
+        return
+    for entry in entries:
+        when = entry.received.strftime("%Y-%m-%d %H:%M")
+        about = f" [{entry.case}]" if entry.case else ""
+        typer.echo(
+            f"{entry.id:>6}  {when}  {entry.size:>9} B  {entry.sha256[:12]}  "
+            f"{entry.reason or ''}{about}"
+        )
+
+
+@ignored_app.command("show")
+@friendly
+def ignored_show(
+    inbound_id: Annotated[int, typer.Argument(metavar="ID", help="An id from `ignored list`.")],
+) -> None:
+    """Write an ignored message's raw bytes (RFC 822) to stdout, to decide whether to promote
+    it; the read is recorded in the audit log."""
+    import getpass
+
+    from mail_ingest.ignored import read_raw
+
+    async def _go() -> bytes | None:
+        async with open_store(load_settings()) as (_, sessions):
+            return await read_raw(sessions, inbound_id, actor=f"cli:{getpass.getuser()}")
+
+    raw = asyncio.run(_go())
+    if raw is None:
+        raise CliError(f"no ignored message with id {inbound_id}")
+    sys.stdout.buffer.write(raw)
+    sys.stdout.flush()
+
+
+@ignored_app.command("promote")
+@friendly
+def ignored_promote(
+    inbound_id: Annotated[int, typer.Argument(metavar="ID", help="An id from `ignored list`.")],
+    ack: Annotated[
+        bool,
+        typer.Option("--ack/--no-ack", help="Acknowledge the new case as arriving mail would."),
+    ] = True,
+) -> None:
+    """A person decided this ignored message is a real report: it becomes a case (or the
+    follow-up it was) exactly as if it had arrived from a person. One JSON line; promoting
+    again changes nothing."""
+    import getpass
+
+    from mail_ingest.config import ingest_settings
+    from mail_ingest.ignored import promote
+    from shagym.runner import load_commissions
+
+    settings = load_settings()
+
+    async def _go():  # type: ignore[no-untyped-def]
+        async with open_store(settings) as (_, sessions):
+            await load_commissions(settings, sessions)
+            config = ingest_settings(settings, acknowledge=ack)
+            return await promote(sessions, config, inbound_id, actor=f"cli:{getpass.getuser()}")
+
+    result = asyncio.run(_go())
+    if result.status == "missing":
+        raise CliError(f"no stored message with id {inbound_id}")
+    _line(result.as_json())
+    if result.status == "failed":
         raise typer.Exit(1)

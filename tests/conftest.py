@@ -17,7 +17,6 @@ from models.db import SessionFactory, create_engine, create_session_factory
 from models.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 EXAMPLE_COMMISSIONS = ROOT / "config" / "commissions.example.toml"
 PG_ADMIN_URL = os.environ.get("SHAGYM_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 

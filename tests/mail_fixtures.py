@@ -41,7 +41,7 @@ from models.migrate import upgrade  # noqa: E402
 from models.tables import Case, InboundEmail, Notification  # noqa: E402
 from sandbox.dovecot import Dovecot, unavailable_reason  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "eml"
+CORPUS = ROOT / "tests" / "data" / "eml"
 COMMISSIONS = ROOT / "config" / "commissions.example.toml"
 HOTLINE = "hotline@localhost"
 CITIZEN = "citizen@mail.kz"

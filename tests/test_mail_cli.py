@@ -103,3 +103,36 @@ def test_it_lists_and_replays_the_quarantine(env: dict[str, str], tmp_path: Path
     [result] = lines(replayed)
     assert result["status"] == "created"
     assert "empty" in shagym("mail", "quarantine", "list", env=env).stdout
+
+
+def test_it_lists_and_promotes_ignored_mail(env: dict[str, str], tmp_path: Path) -> None:
+    message = tmp_path / "auto.eml"
+    message.write_bytes(
+        complaint("В Караганде заставляли вступать в партию.", headers={"X-Autoreply": "yes"})
+    )
+    [ingested] = lines(shagym("ingest-eml", str(message), env=env))
+    assert ingested["status"] == "ignored"
+    [entry] = lines(shagym("mail", "ignored", "list", "--json", env=env))
+    assert entry["reason"] == "automatic reply (X-Autoreply: yes)" and len(entry["sha256"]) == 64
+    shown = subprocess.run(
+        [sys.executable, "-m", "shagym", "mail", "ignored", "show", str(entry["id"])],
+        capture_output=True, env=env, cwd=env["HOME"], timeout=300,
+    )  # fmt: skip
+    assert shown.returncode == 0 and shown.stdout == message.read_bytes()
+    first = shagym("mail", "ignored", "promote", str(entry["id"]), env=env)
+    second = shagym("mail", "ignored", "promote", str(entry["id"]), env=env)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    [promoted], [again] = lines(first), lines(second)
+    assert promoted["status"] == "created" and str(promoted["case"]).startswith("SH-")
+    assert (again["status"], again["case"]) == ("unchanged", promoted["case"])
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        assert db.execute("SELECT count(*) FROM \"case\"").fetchone() == (1,)
+        actions = {row[0] for row in db.execute("SELECT action FROM audit_log")}
+    assert {"read.inbound", "mail.promoted"} <= actions
+    assert "no ignored mail" in shagym("mail", "ignored", "list", env=env).stdout
+
+
+def test_it_refuses_to_promote_an_unknown_id(env: dict[str, str]) -> None:
+    done = shagym("mail", "ignored", "promote", "4242", env=env)
+    assert done.returncode == 2 and "error: no stored message with id 4242" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,5 +1,6 @@
-"""Every file of the shared real-world corpus goes through `ingest-eml`'s path without an
-unhandled exception and ends created, appended, ignored (for a stated reason) or quarantined."""
+"""Every file of the real-world corpus (vendored in tests/data/eml) goes through `ingest-eml`'s
+path without an unhandled exception and ends created, appended, ignored (for a stated reason)
+or quarantined."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_it_has_the_corpus() -> None:
-    assert len(FILES) >= 113, f"expected the shared corpus in {CORPUS}"
+    assert len(FILES) >= 113, f"expected the vendored corpus in {CORPUS}"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(CORPUS)) for p in FILES])

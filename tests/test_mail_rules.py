@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mail_ingest.parser import parse_email
-from mail_ingest.rules import ack_refusal, automatic_reason, is_our_loop
+from mail_ingest.rules import ack_refusal, automatic_reason, is_our_loop, robot_reason
 
 OURS = "hotline@localhost"
 
@@ -61,3 +61,10 @@ def test_it_tells_automatic_replies_from_people() -> None:
 def test_it_recognises_our_own_x_loop() -> None:
     assert is_our_loop(headers_of(f"X-Loop: Shagym <{OURS}>\r\n"), OURS)
     assert not is_our_loop(headers_of("X-Loop: other@mail.kz\r\n"), OURS)
+
+
+def test_it_calls_robots_only_what_the_headers_state() -> None:
+    # People write from noreply-looking addresses too: such mail is a case, unacknowledged.
+    assert robot_reason(headers_of(sender="noreply@gov.kz"), OURS) is None
+    assert robot_reason(headers_of("Return-Path: <>\r\n"), OURS) is None
+    assert robot_reason(headers_of("Precedence: bulk\r\n"), OURS) == "bulk mail (Precedence: bulk)"
