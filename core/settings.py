@@ -7,6 +7,7 @@ reads the environment at import time.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -67,6 +68,15 @@ class Settings(BaseSettings):
     LOG_LEVEL: str = "INFO"
     DUE_WORKING_DAYS: int = Field(default=15, ge=1, le=90)
 
+    # Registry and primaries audit (`shagym audit`, audit/): each rule's threshold.
+    AUDIT_SHARED_MIN: int = Field(default=5, ge=2)  # people under one phone or email (a family is fewer)
+    AUDIT_IP_MIN: int = Field(default=10, ge=2)  # votes from one IP within the window
+    AUDIT_WINDOW_MINUTES: int = Field(default=60, ge=1)
+    AUDIT_IP_ALLOWLIST: str = ""  # comma-separated addresses or networks known to be shared
+    AUDIT_BURST_DAYS: int = Field(default=3, ge=1, le=60)  # an admission burst's window
+    AUDIT_BURST_MIN: int = Field(default=20, ge=2)  # admissions in it, at least
+    AUDIT_BURST_FACTOR: float = Field(default=5.0, ge=1.0)  # × the organisation's median day
+
     @field_validator("TIMEZONE")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -76,6 +86,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name such as Asia/Almaty"
             ) from exc
+        return value
+
+    @field_validator("AUDIT_IP_ALLOWLIST")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
         return value
 
     @field_validator("DATABASE_URL")
