@@ -30,26 +30,31 @@ def samples(path: Path) -> list[bytes]:
         return chunks
 
 
-def _is_utf8(chunk: bytes, first: bool) -> bool:
+def _utf8_evidence(chunk: bytes, first: bool) -> tuple[int, int]:
+    """(characters beyond ASCII that decode as UTF-8, bytes that do not)."""
     if not first:  # a sample cut in the middle of a character: skip its continuation bytes
         start = 0
         while start < 4 and start < len(chunk) and 0x80 <= chunk[start] <= 0xBF:
             start += 1
         chunk = chunk[start:]
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(chunk, final=False)  # an incomplete last character is fine
-    except UnicodeDecodeError:
-        return False
-    return True
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = decoder.decode(chunk, final=False)  # an incomplete last character is fine
+    bad = text.count("\ufffd")
+    return sum(1 for ch in text if ord(ch) > 127) - bad, bad
 
 
 def detect_encoding(chunks: list[bytes]) -> str:
-    """utf-8-sig (a BOM), utf-8 (every sample decodes), else kz1048 when the bytes the two
+    """utf-8-sig (a BOM), utf-8 (the samples decode, but for a stray byte), else kz1048 when the bytes the two
     Cyrillic code pages read differently are Kazakh letters in kz1048, else cp1251."""
     if chunks[0].startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if all(_is_utf8(chunk, index == 0) for index, chunk in enumerate(chunks)):
+    good = bad = 0
+    for index, chunk in enumerate(chunks):
+        valid, invalid = _utf8_evidence(chunk, index == 0)
+        good, bad = good + valid, bad + invalid
+    # A UTF-8 export with a stray bad byte is still UTF-8 (that row is reported); a cp1251
+    # file read as UTF-8 is nearly all invalid sequences.
+    if bad == 0 or good > 10 * bad:
         return "utf-8"
     kazakh = other = 0
     for chunk in chunks:

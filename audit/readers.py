@@ -72,7 +72,9 @@ def open_csv(path: Path, accepts: Callable[[list[str]], bool]) -> Source:
     encoding = detect_encoding(chunks)
     delimiter = detect_delimiter(chunks[0].decode(encoding, errors="replace"))
     raw = path.open("rb")
-    text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+    # Bytes the encoding cannot read become U+FFFD and their row is reported (scan.py): the
+    # decoder runs ahead of the CSV parser, so an exception could not name the row.
+    text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
     reader = csv.reader(text, delimiter=delimiter)
     label = path.name
 
@@ -81,11 +83,6 @@ def open_csv(path: Path, accepts: Callable[[list[str]], bool]) -> Source:
         try:
             for number, cells in enumerate(reader, start=1):  # noqa: B007 - used below
                 yield number, cells
-        except UnicodeDecodeError:
-            raise CliError(
-                f"{label}: row {number + 1} is not valid {encoding} (the encoding guessed from "
-                "the rest of the file); re-save the file as UTF-8"
-            ) from None
         except csv.Error as exc:
             raise CliError(f"{label}: row {number + 1}: {exc}") from None
         finally:

@@ -18,6 +18,7 @@ from audit.readers import Source
 from audit.xlsx import open_source
 
 Record = dict[str, str]
+REPLACED = "\ufffd"  # what the CSV reader puts for bytes its encoding cannot read
 Fields = dict[str, tuple[str, ...]]
 
 
@@ -72,6 +73,10 @@ class Run:
                     if record is None:
                         self.problems.add("empty row, skipped", row_ref)
                     else:
+                        if any(REPLACED in value for value in record.values()):
+                            self.problems.add(
+                                "bytes not valid in the file's encoding (shown as �)", row_ref
+                            )
                         on_row(row_ref, record)
                     if number % 4096 == 0:
                         advance()
