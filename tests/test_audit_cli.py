@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
+
 from tests.audit_fixtures import MEMBER_HEADERS, member, write_csv, write_xlsx
-from tests.test_cli import env, shagym  # noqa: F401 - the fixture and the runner
+from tests.test_cli import env, shagym  # noqa: F401 - `env` is the fixture audit_env wraps
 
 FIELDS = ["rule", "region", "district", "organisations", "key", "count", "rows", "case"]
 PHONE = "+77015554433"
@@ -19,13 +21,18 @@ def registry(tmp_path, name="members.csv"):
     return write_csv(tmp_path / name, MEMBER_HEADERS, rows, encoding="kz1048", delimiter=";")
 
 
+@pytest.fixture
+def audit_env(env: dict[str, str]) -> dict[str, str]:  # noqa: F811 - test_cli's fixture
+    return env
+
+
 def lines(output: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines()]
 
 
-def test_it_prints_one_finding_a_line_with_exactly_the_contract_fields(env, tmp_path):
+def test_it_prints_one_finding_a_line_with_exactly_the_contract_fields(audit_env, tmp_path):
     done = shagym("audit", "members", str(registry(tmp_path)), "--suspended",
-                  "2024-01-01:2024-03-31", "--format", "jsonl", "--dry-run", env=env)
+                  "2024-01-01:2024-03-31", "--format", "jsonl", "--dry-run", env=audit_env)
     assert done.returncode == 0, done.stderr
     found = lines(done.stdout)
     assert all(list(f) == FIELDS for f in found)
@@ -36,57 +43,57 @@ def test_it_prints_one_finding_a_line_with_exactly_the_contract_fields(env, tmp_
     assert "dry run: no cases written" in done.stderr
 
 
-def test_it_opens_cases_once_and_names_them_in_the_output(env, tmp_path):
+def test_it_opens_cases_once_and_names_them_in_the_output(audit_env, tmp_path):
     args = ["audit", "members", str(registry(tmp_path)), "--format", "jsonl"]
-    shagym("commissions", "load", env["COMMISSIONS_FILE"], env=env)
-    first, second = shagym(*args, env=env), shagym(*args, env=env)
+    shagym("commissions", "load", audit_env["COMMISSIONS_FILE"], env=audit_env)
+    first, second = shagym(*args, env=audit_env), shagym(*args, env=audit_env)
     assert first.returncode == 0, first.stderr
     assert lines(first.stdout)[0]["case"].startswith("SH-")
     assert lines(first.stdout) == lines(second.stdout)
     assert "cases opened 0, updated 0, unchanged 1" in second.stderr
-    with sqlite3.connect(env["DATABASE_URL"].split("///")[1]) as db:
+    with sqlite3.connect(audit_env["DATABASE_URL"].split("///")[1]) as db:
         assert db.execute("select count(*) from 'case' where channel='audit'").fetchone() == (1,)
 
 
-def test_it_writes_nothing_on_a_dry_run(env, tmp_path):
-    shagym("commissions", "load", env["COMMISSIONS_FILE"], env=env)
-    shagym("audit", "members", str(registry(tmp_path)), "--dry-run", env=env)
-    with sqlite3.connect(env["DATABASE_URL"].split("///")[1]) as db:
+def test_it_writes_nothing_on_a_dry_run(audit_env, tmp_path):
+    shagym("commissions", "load", audit_env["COMMISSIONS_FILE"], env=audit_env)
+    shagym("audit", "members", str(registry(tmp_path)), "--dry-run", env=audit_env)
+    with sqlite3.connect(audit_env["DATABASE_URL"].split("///")[1]) as db:
         assert db.execute("select count(*) from 'case'").fetchone() == (0,)
 
 
-def test_it_writes_a_self_contained_html_report_with_charts_and_escaped_values(env, tmp_path):
+def test_it_writes_a_self_contained_html_report_with_charts_and_escaped_values(audit_env, tmp_path):
     rows = [member(i, phone=PHONE, org="<script>alert(1)</script>") for i in range(6)]
     path = write_csv(tmp_path / "m.csv", MEMBER_HEADERS, rows)
     out = tmp_path / "report.html"
     done = shagym("audit", "members", str(path), "--format", "html", "--out", str(out),
-                  "--dry-run", "--suspended", "2024-01-01:2024-03-31", env=env)
+                  "--dry-run", "--suspended", "2024-01-01:2024-03-31", env=audit_env)
     assert done.returncode == 0, done.stderr
     html = out.read_text(encoding="utf-8")
     assert html.count("<svg") == 3 and "&lt;script&gt;" in html and "<script>" not in html
 
 
-def test_it_says_in_one_line_which_columns_it_found_and_expected(env, tmp_path):
+def test_it_says_in_one_line_which_columns_it_found_and_expected(audit_env, tmp_path):
     path = write_csv(tmp_path / "m.csv", ["Номер", "Человек"], [["1", "Иванов"]])
-    done = shagym("audit", "members", str(path), env=env)
+    done = shagym("audit", "members", str(path), env=audit_env)
     assert done.returncode == 2
     assert done.stderr.startswith("error: m.csv, header row 1: cannot find the columns")
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
-def test_it_names_the_sheets_when_a_workbook_is_ambiguous(env, tmp_path):
+def test_it_names_the_sheets_when_a_workbook_is_ambiguous(audit_env, tmp_path):
     path = write_xlsx(tmp_path / "m.xlsx", {"A": [MEMBER_HEADERS], "B": [MEMBER_HEADERS]})
-    done = shagym("audit", "members", str(path), env=env)
+    done = shagym("audit", "members", str(path), env=audit_env)
     assert (done.returncode, done.stderr.count("\n")) == (2, 1)
     assert "2 sheets (A, B)" in done.stderr
 
 
-def test_it_refuses_a_window_it_cannot_read(env, tmp_path):
-    done = shagym("audit", "members", str(registry(tmp_path)), "--suspended", "January", env=env)
+def test_it_refuses_a_window_it_cannot_read(audit_env, tmp_path):
+    done = shagym("audit", "members", str(registry(tmp_path)), "--suspended", "January", env=audit_env)
     assert done.returncode == 2 and "expected FROM:TO" in done.stderr
 
 
-def test_it_audits_votes_against_the_registry(env, tmp_path):
+def test_it_audits_votes_against_the_registry(audit_env, tmp_path):
     members = registry(tmp_path)
     member_iin = member(0)[0]
     stranger = member(99)[0]
@@ -96,7 +103,7 @@ def test_it_audits_votes_against_the_registry(env, tmp_path):
         [stranger, "1.2.3.6", "2024-06-01 10:02", "AKM"],
     ])
     done = shagym("audit", "votes", str(votes), "--members", str(members), "--format", "jsonl",
-                  "--dry-run", env=env)
+                  "--dry-run", env=audit_env)
     assert done.returncode == 0, done.stderr
     assert [(f["rule"], f["rows"]) for f in lines(done.stdout)] == [
         ("non_member", [3, 4]), ("repeat_iin", [3, 4])]

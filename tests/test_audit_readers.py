@@ -143,7 +143,7 @@ def test_it_reads_xlsx_numbers_and_dates_as_a_csv_would_hold_them(tmp_path):
     rows = [list(r) for r in shared()]
     for row in rows:
         row[0] = int(row[0])  # an IIN typed as a number (no leading zero here)
-        row[7] = dt.datetime(2024, 2, 10)
+        row[7] = dt.datetime(2024, 2, 10)  # noqa: DTZ001 - a spreadsheet's dates are naive
     path = write_xlsx(tmp_path / "m.xlsx", {"Члены": [MEMBER_HEADERS, *rows]})
     result = audit_members([path], MemberOptions(suspended=[(dt.date(2024, 2, 1),
                                                              dt.date(2024, 2, 29))]),
