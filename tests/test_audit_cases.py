@@ -151,3 +151,43 @@ async def test_it_writes_no_case_of_a_run_when_one_fails(sessions, intake_ctx, t
     with pytest.raises(Exception):  # noqa: B017 - any failure must roll the run back
         await write(sessions, result, intake_ctx)
     assert await cases(sessions) == []
+
+
+async def test_its_alert_email_shows_the_masked_iin_and_lists_the_evidence(
+    sessions, intake_ctx, tmp_path
+):
+    from notify.compose import MailConfig, compose
+    from notify.content import load
+
+    rows = [member(i) for i in range(3)] + [member(1)]
+    await write(sessions, registry(tmp_path, rows), intake_ctx)
+    async with sessions() as session:
+        [alert] = [n for n in (await session.exec(select(Notification))).all()
+                   if n.channel == "email"]
+        alert.message_id = "<a@test>"
+        draft = compose(await load(session, alert), MailConfig(
+            "Shagym <h@example.kz>", intake_ctx.zone, intake_ctx.attachments_dir))
+    whole = rows[1][0]
+    assert whole[:4] + "******" + whole[-2:] in draft.text
+    assert whole not in draft.text and whole not in draft.html
+    assert "audit-duplicate_iin.csv (text/csv" in draft.text
+
+
+async def test_it_counts_audit_cases_in_the_regions_digest(sessions, intake_ctx, tmp_path):
+    import datetime as dt
+
+    from models.tables import Commission
+    from notify.digest.build import build
+    from notify.digest.data import collect
+    from notify.digest.queries import Window
+
+    await write(sessions, registry(tmp_path, shared_phone_rows()), intake_ctx)
+    now = dt.datetime.now(dt.UTC)
+    async with sessions() as session:
+        commission = await session.get(Commission, "AKM")
+        data = await collect(session, commission, Window(now - dt.timedelta(days=1),
+                                                         now + dt.timedelta(minutes=1),
+                                                         intake_ctx.zone))
+    [case] = await cases(sessions)
+    assert [row.number for row in data.new] == [case.number]
+    assert case.number in build(data, chart_src="chart.png").text
