@@ -41,7 +41,7 @@ class VoteRules:
         # IP (and poll) → vote times in seconds and their row references, side by side.
         self.ips: dict[str, tuple[array[float], array[int]]] = {}
         self.outsiders: dict[str, list[int]] = defaultdict(list)
-        self.suspended: dict[tuple[int, str], list[int]] = defaultdict(list)
+        self.suspended: dict[tuple[int, str, str], list[int]] = defaultdict(list)
 
     def add(self, row_ref: int, rec: dict[str, str]) -> None:
         poll = rec.get("poll", "")
@@ -85,7 +85,7 @@ class VoteRules:
         admitted = members[iin]
         for index, (start, end) in enumerate(self.options.suspended):
             if admitted is not None and start <= admitted <= end:
-                self.suspended[(index, group)].append(row_ref)
+                self.suspended[(index, poll, group)].append(row_ref)
 
     def findings(self) -> list[Finding]:
         found: list[Finding] = []
@@ -104,9 +104,9 @@ class VoteRules:
                 add("shared_ip", poll_ip.split("|", 1)[1], poll_ip, dense)
         for poll_group, refs in self.outsiders.items():
             add("non_member", poll_group.split("|", 1)[1], poll_group, refs)
-        for (index, group), refs in self.suspended.items():
+        for (index, poll, group), refs in self.suspended.items():
             label = window_label(self.options.suspended[index])
-            add("voter_admitted_in_suspension", label, f"{label}|{group}", refs)
+            add("voter_admitted_in_suspension", label, f"{poll}|{label}|{group}", refs)
         return found
 
 
