@@ -61,16 +61,45 @@ def mask_iin(iin: str) -> str:
     return iin[:4] + "*" * (len(iin) - 6) + iin[-2:]
 
 
-@lru_cache(maxsize=262_144)
+_PHONE_CHARS = frozenset("0123456789 +()-.")
+_NOT_DIGITS = str.maketrans("", "", " +()-.")
+
+
+@lru_cache(maxsize=4096)
+def _kz_range_valid(prefix: str) -> bool:
+    """Whether the Kazakh numbers (+7 7…) starting with these five national digits are valid:
+    phonenumbers' KZ patterns decide on at most the first five digits, the rest is any \\d."""
+    return normalise_phone("+7" + prefix + "00000", "KZ") is not None
+
+
 def phone(raw: str) -> str | None:
-    """A phone in E.164 (Kazakhstan by default), or None when it is not a valid number."""
+    """A phone in E.164 (Kazakhstan by default), or None when it is not a valid number.
+
+    A plainly written Kazakh number (+7 / 8 / 7 and ten digits, or the ten alone) is checked
+    by its five-digit range, cached (tests compare it with phonenumbers); anything else goes
+    through phonenumbers whole. Two thirds of the audit's time went to phonenumbers before."""
     value = raw.strip()
     if value.endswith(".0"):  # a phone typed as a number in a spreadsheet
         value = value[:-2]
     if not value:
         return None
-    if value.isdigit() and len(value) == 11 and value[0] in "78":
-        value = "+7" + value[1:]
+    if _PHONE_CHARS.issuperset(value):
+        digits = value.translate(_NOT_DIGITS)
+        plus = value.startswith("+")
+        national = None
+        if len(digits) == 11 and (digits[0] == "7" or (digits[0] == "8" and not plus)):
+            national = digits[1:]
+        elif len(digits) == 10 and not plus:
+            national = digits
+        if national is not None and national[0] == "7":
+            return "+7" + national if _kz_range_valid(national[:5]) else None
+        if national is not None:
+            value = "+7" + national
+    return _phone_slow(value)
+
+
+@lru_cache(maxsize=65_536)
+def _phone_slow(value: str) -> str | None:
     return normalise_phone(value, "KZ")
 
 

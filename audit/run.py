@@ -12,7 +12,7 @@ from audit import normalise as norm
 from audit.columns import MEMBER_FIELDS, REFERENCE_FIELDS, VOTE_FIELDS
 from audit.findings import Finding
 from audit.finish import finish
-from audit.members import MemberOptions, MemberRules, Reference, Window
+from audit.members import MemberOptions, MemberRules, Reference, Window, iin_key
 from audit.scan import Layout, Record, Run
 from audit.votes import Registry, VoteOptions, VoteRules
 from core.errors import CliError
@@ -91,7 +91,7 @@ def load_members(path: Path, *, progress: bool = True) -> tuple[Registry, Run]:
         iin = norm.clean_iin(rec.get("iin", ""))
         if iin:
             admitted = rec.get("admitted_on", "")
-            found[iin] = norm.parse_date(admitted) if admitted else None
+            found[iin_key(iin)] = norm.parse_date(admitted) if admitted else None
 
     run.scan(add, progress=progress)
     return found, run

@@ -11,10 +11,20 @@ from dataclasses import dataclass, field
 
 from audit import normalise as norm
 from audit.findings import CATEGORY, VOTE_SHARED_PHONE, Finding, Problems
-from audit.members import Multi, Window, remember, repeated, window_label
+from audit.members import (
+    Multi,
+    Window,
+    iin_key,
+    iin_of,
+    phone_key,
+    phone_of,
+    remember,
+    repeated,
+    window_label,
+)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Registry = dict[str, dt.date | None]  # a member's IIN → admission date
+Registry = dict[int | str, dt.date | None]  # a member's IIN (`iin_key`) → admission date
 
 
 @dataclass(slots=True)
@@ -36,8 +46,9 @@ class VoteRules:
     def __init__(self, options: VoteOptions, problems: Problems) -> None:
         self.options = options
         self.problems = problems
-        self.iins: Multi = {}
-        self.phones: Multi = {}
+        # Per poll: IIN or phone → rows (a vote counts once per poll).
+        self.iins: dict[str, Multi] = defaultdict(dict)
+        self.phones: dict[str, Multi] = defaultdict(dict)
         # IP (and poll) → vote times in seconds and their row references, side by side.
         self.ips: dict[str, tuple[array[float], array[int]]] = {}
         self.outsiders: dict[str, list[int]] = defaultdict(list)
@@ -48,12 +59,12 @@ class VoteRules:
         iin = norm.clean_iin(rec.get("iin", ""))
         region = norm.region_code(rec["region"]) if rec.get("region") else None
         if iin:
-            remember(self.iins, f"{poll}|{iin}", row_ref)
+            remember(self.iins[poll], iin_key(iin), row_ref)
             self._membership(row_ref, iin, region or "none", poll)
         if rec.get("phone"):
             e164 = norm.phone(rec["phone"])
             if e164:
-                remember(self.phones, f"{poll}|{e164}", row_ref)
+                remember(self.phones[poll], phone_key(e164), row_ref)
             else:
                 self.problems.add("phone not understood (not used)", row_ref)
         if rec.get("ip"):
@@ -79,10 +90,11 @@ class VoteRules:
         members = self.options.members
         if members is None:
             return
-        if iin not in members:
+        key = iin_key(iin)
+        if key not in members:
             self.outsiders[f"{poll}|{group}"].append(row_ref)
             return
-        admitted = members[iin]
+        admitted = members[key]
         for index, (start, end) in enumerate(self.options.suspended):
             if admitted is not None and start <= admitted <= end:
                 self.suspended[(index, poll, group)].append(row_ref)
@@ -93,10 +105,14 @@ class VoteRules:
         def add(rule: str, key: str, identity: str, refs: list[int], category: str = "") -> None:
             found.append(Finding(rule, key, identity, sorted(refs), category or CATEGORY[rule]))
 
-        for poll_iin, refs in repeated(self.iins, 2):
-            add("repeat_iin", norm.mask_iin(poll_iin.split("|", 1)[1]), poll_iin, refs)
-        for poll_phone, refs in repeated(self.phones, self.options.shared_min):
-            add("shared_phone", poll_phone.split("|", 1)[1], poll_phone, refs, VOTE_SHARED_PHONE)
+        for poll, iins in self.iins.items():
+            for key, refs in repeated(iins, 2):
+                iin = iin_of(key)
+                add("repeat_iin", norm.mask_iin(iin), f"{poll}|{iin}", refs)
+        for poll, phones in self.phones.items():
+            for key, refs in repeated(phones, self.options.shared_min):
+                number = phone_of(key)
+                add("shared_phone", number, f"{poll}|{number}", refs, VOTE_SHARED_PHONE)
         for poll_ip, (times, row_refs) in self.ips.items():
             window = self.options.window_minutes * 60
             dense = dense_votes(times, row_refs, window, self.options.ip_min)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from audit.members import MemberOptions
-from audit.normalise import iin_problem, mask_iin
+from audit.members import MemberOptions, iin_key
+from audit.normalise import iin_problem, mask_iin, phone
 from audit.run import audit_members, audit_votes
 from audit.votes import VoteOptions, parse_networks
 from tests.audit_fixtures import MEMBER_HEADERS, make_iin, member, phone_of, write_csv
@@ -206,8 +208,21 @@ def test_it_leaves_an_allowlisted_address_alone(tmp_path):
 
 def test_it_finds_voters_missing_from_the_registry_and_members_admitted_in_suspension(tmp_path):
     rows = [vote(i) for i in range(4)]
-    registry = {rows[0][0]: dt.date(2023, 5, 1), rows[1][0]: dt.date(2024, 2, 1),
-                rows[2][0]: None}
+    registry = {iin_key(rows[0][0]): dt.date(2023, 5, 1), iin_key(rows[1][0]): dt.date(2024, 2, 1),
+                iin_key(rows[2][0]): None}
     found = votes(tmp_path, rows, members=registry, suspended=[SUSPENDED])
     assert [(f.rule, f.refs) for f in found] == [
         ("non_member", [5]), ("voter_admitted_in_suspension", [3])]
+
+
+@given(st.from_regex(r"7[0-9]{9}", fullmatch=True),
+       st.sampled_from(["+7{}", "8{}", "7{}", "{}", "+7 ({}) {}-{}-{}", "8 {} {} {} {}"]))
+@settings(max_examples=300, deadline=None)
+def test_its_fast_phone_path_agrees_with_phonenumbers(national, style):
+    from intake.entities import normalise_phone
+
+    if style.count("{}") == 4:
+        written = style.format(national[:3], national[3:6], national[6:8], national[8:])
+    else:
+        written = style.format(national)
+    assert phone(written) == normalise_phone("+7" + national, "KZ")
