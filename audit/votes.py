@@ -42,6 +42,17 @@ def parse_networks(text: str) -> list[Network]:
     return [ipaddress.ip_network(p.strip(), strict=False) for p in text.split(",") if p.strip()]
 
 
+_V6 = 1 << 128  # IPv6 keys are offset: ::5.6.7.8 and 5.6.7.8 are the same int otherwise
+
+
+def address_key(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> int:
+    return int(address) + (_V6 if address.version == 6 else 0)
+
+
+def address_of(key: int) -> str:
+    return str(ipaddress.IPv6Address(key - _V6) if key >= _V6 else ipaddress.IPv4Address(key))
+
+
 class VoteRules:
     def __init__(self, options: VoteOptions, problems: Problems) -> None:
         self.options = options
@@ -49,8 +60,11 @@ class VoteRules:
         # Per poll: IIN or phone → rows (a vote counts once per poll).
         self.iins: dict[str, Multi] = defaultdict(dict)
         self.phones: dict[str, Multi] = defaultdict(dict)
-        # IP (and poll) → vote times in seconds and their row references, side by side.
-        self.ips: dict[str, tuple[array[float], array[int]]] = {}
+        # Per poll: IP (as an int) → the numbers of its votes, which index `times` and `refs`
+        # (one flat array each rather than two arrays per address: millions of addresses).
+        self.ips: dict[str, Multi] = defaultdict(dict)
+        self.times: array[float] = array("d")
+        self.refs: array[int] = array("q")
         self.outsiders: dict[str, list[int]] = defaultdict(list)
         self.suspended: dict[tuple[int, str, str], list[int]] = defaultdict(list)
 
@@ -82,9 +96,9 @@ class VoteRules:
         if at is None:
             self.problems.add("vote time missing or not understood (IP rule skips it)", row_ref)
             return
-        times, refs = self.ips.setdefault(f"{poll}|{address}", (array("d"), array("q")))
-        times.append(at.timestamp() if at.tzinfo else at.replace(tzinfo=dt.UTC).timestamp())
-        refs.append(row_ref)
+        remember(self.ips[poll], address_key(address), len(self.times))
+        self.times.append(at.timestamp() if at.tzinfo else at.replace(tzinfo=dt.UTC).timestamp())
+        self.refs.append(row_ref)
 
     def _membership(self, row_ref: int, iin: str, group: str, poll: str) -> None:
         members = self.options.members
@@ -113,11 +127,15 @@ class VoteRules:
             for key, refs in repeated(phones, self.options.shared_min):
                 number = phone_of(key)
                 add("shared_phone", number, f"{poll}|{number}", refs, VOTE_SHARED_PHONE)
-        for poll_ip, (times, row_refs) in self.ips.items():
-            window = self.options.window_minutes * 60
-            dense = dense_votes(times, row_refs, window, self.options.ip_min)
-            if dense:
-                add("shared_ip", poll_ip.split("|", 1)[1], poll_ip, dense)
+        window = self.options.window_minutes * 60
+        for poll, addresses in self.ips.items():
+            for key, votes in repeated(addresses, self.options.ip_min):
+                times = [self.times[v] for v in votes]
+                dense = dense_votes(times, [self.refs[v] for v in votes], window,
+                                    self.options.ip_min)
+                if dense:
+                    address = address_of(int(key))
+                    add("shared_ip", address, f"{poll}|{address}", dense)
         for poll_group, refs in self.outsiders.items():
             add("non_member", poll_group.split("|", 1)[1], poll_group, refs)
         for (index, poll, group), refs in self.suspended.items():
@@ -126,7 +144,7 @@ class VoteRules:
         return found
 
 
-def dense_votes(times: array[float], refs: array[int], window: float, minimum: int) -> list[int]:
+def dense_votes(times: list[float], refs: list[int], window: float, minimum: int) -> list[int]:
     """The votes that lie in some span of `window` seconds holding at least `minimum` votes
     (two pointers over the votes in time order)."""
     if len(times) < minimum:

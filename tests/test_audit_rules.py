@@ -226,3 +226,10 @@ def test_its_fast_phone_path_agrees_with_phonenumbers(national, style):
     else:
         written = style.format(national)
     assert phone(written) == normalise_phone("+7" + national, "KZ")
+
+
+def test_it_keeps_ipv6_and_ipv4_addresses_apart(tmp_path):
+    rows = [vote(i, ip="::5.6.7.8" if i % 2 else "5.6.7.8", at=f"2024-06-01 10:{i:02d}")
+            for i in range(12)]
+    found = votes(tmp_path, rows, ip_min=6, window_minutes=60)
+    assert sorted((f.key, f.count) for f in found) == [("5.6.7.8", 6), ("::506:708", 6)]
