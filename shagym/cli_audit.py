@@ -75,7 +75,8 @@ def members(
     notes: list[str] = []
     if reference is not None:
         options.reference, ref_run = load_reference(reference)
-        notes += ref_run.notes + ref_run.problems.lines(ref_run.labels)
+        notes += ref_run.notes + [f"skipped or not understood in {reference.name}: {line}"
+                                  for line in ref_run.problems.lines(ref_run.labels)]
     result = audit_members(files, options, sheet=sheet)
     _finish(settings, result, votes=False, notes=notes, format=format, out=out, dry_run=dry_run,
             windows=windows)
@@ -121,7 +122,8 @@ def votes(
     notes: list[str] = []
     if members is not None:
         options.members, member_run = load_members(members)
-        notes += member_run.notes + member_run.problems.lines(member_run.labels)
+        notes += member_run.notes + [f"skipped or not understood in {members.name}: {line}"
+                                     for line in member_run.problems.lines(member_run.labels)]
     result = audit_votes(files, options, sheet=sheet)
     _finish(settings, result, votes=True, notes=notes, format=format, out=out, dry_run=dry_run,
             windows=windows)
