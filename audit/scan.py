@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from audit.columns import Columns, match_columns
 from audit.findings import Problems, ref
 from audit.readers import Source
-from audit.xlsx import open_source
+from audit.xlsx import SheetScan, open_source
 
 Record = dict[str, str]
 REPLACED = "\ufffd"  # what the CSV reader puts for bytes its encoding cannot read
@@ -47,13 +47,14 @@ class Run:
     labels: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: Problems = field(default_factory=Problems)
+    scans: dict[tuple[Path, str], SheetScan] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.paths]
         self.labels = names if len(set(names)) == len(names) else [str(p) for p in self.paths]
 
     def _open(self, path: Path) -> tuple[Source, Columns]:
-        source = open_source(path, self.layout.accepts, self.sheet)
+        source = open_source(path, self.layout.accepts, self.sheet, self.scans)
         where = f"{source.label}, header row {source.header_row}"
         columns = match_columns(source.headers, self.layout.fields, self.layout.required, where)
         return source, columns
