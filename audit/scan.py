@@ -92,10 +92,14 @@ class Run:
             if not any(r // (1 << 40) == index for r in wanted):
                 continue
             source, columns = self._open(path)
-            for number, record in _records(source, columns):
-                row_ref = ref(index, number)
-                if record is not None and row_ref in wanted:
-                    found[row_ref] = record
+            items = list(columns.index.items())
+            base = ref(index, 0)
+            for number, cells in source.rows:  # a dict only for the rows wanted: most are not
+                if base + number in wanted:
+                    width = len(cells)
+                    found[base + number] = {
+                        name: cells[i].strip() if i < width else "" for name, i in items
+                    }
         return found
 
 
