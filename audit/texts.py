@@ -10,26 +10,26 @@ _VOTES = {"ru": "Аудит голосования", "kk": "Дауыс беру 
 VOTE_RULES = {"repeat_iin", "shared_ip", "non_member", "voter_admitted_in_suspension"}
 
 SENTENCES: dict[str, dict[str, str]] = {
-    "ru": {
-        "invalid_iin": "{count} записей с недействительным ИИН (длина, контрольная цифра, "
-        "дата рождения или цифра века).",
-        "duplicate_iin": "ИИН {key} записан {count} раз.",
-        "shared_phone": "{count} членов зарегистрированы на один телефон {key}.",
-        "vote_shared_phone": "{count} голосов отданы с одного телефона {key}.",
-        "shared_email": "{count} членов зарегистрированы на один адрес почты {key}.",
-        "suspended_admission": "{count} человек приняты в партию, когда приём был "
-        "приостановлен ({key}).",
-        "admission_burst": "Всплеск приёма: {key} — {count} человек, намного больше обычного "
+    "ru": {  # "…: N" rather than "N …": no numeral agreement to get wrong (2 раза, 5 раз)
+        "invalid_iin": "Записи с недействительным ИИН (длина, контрольная цифра, дата "
+        "рождения или цифра века): {count}.",
+        "duplicate_iin": "ИИН {key} записан в реестре несколько раз: {count}.",
+        "shared_phone": "Члены, зарегистрированные на один телефон {key}: {count}.",
+        "vote_shared_phone": "Голоса, отданные с одного телефона {key}: {count}.",
+        "shared_email": "Члены, зарегистрированные на один адрес почты {key}: {count}.",
+        "suspended_admission": "Приняты в партию, когда приём был приостановлен ({key}): "
+        "{count}.",
+        "admission_burst": "Всплеск приёма: {key}. Принято: {count} — намного больше обычного "
         "для этой организации.",
-        "unconfirmed": "Данные {count} членов не подтверждаются справочным реестром (ИИН "
-        "отсутствует, или ФИО либо дата рождения не совпадают).",
-        "repeat_iin": "ИИН {key} проголосовал {count} раз.",
-        "shared_ip": "{count} голосов с одного IP-адреса {key} за короткое время.",
-        "non_member": "{count} голосов от людей, которых нет в реестре членов.",
-        "voter_admitted_in_suspension": "{count} голосов членов, принятых, когда приём был "
-        "приостановлен ({key}).",
+        "unconfirmed": "Члены, чьи данные не подтверждаются справочным реестром (ИИН "
+        "отсутствует, или ФИО либо дата рождения не совпадают): {count}.",
+        "repeat_iin": "ИИН {key} проголосовал несколько раз: {count}.",
+        "shared_ip": "Голоса с одного IP-адреса {key} за короткое время: {count}.",
+        "non_member": "Голоса людей, которых нет в реестре членов: {count}.",
+        "voter_admitted_in_suspension": "Голоса членов, принятых, когда приём был "
+        "приостановлен ({key}): {count}.",
         "tail": "Файл: {file}. Организации: {organisations}. Строки файла приложены (CSV).",
-        "update": "Повторный аудит ({file}): строк теперь {count} (было {before}). Новые "
+        "update": "Повторный аудит ({file}): число строк — {count} (было {before}). Новые "
         "строки приложены.",
     },
     "kk": {
@@ -55,26 +55,25 @@ SENTENCES: dict[str, dict[str, str]] = {
         "тіркелген.",
     },
     "en": {
-        "invalid_iin": "{count} records with an invalid IIN (length, check digit, birth date "
-        "or century digit).",
-        "duplicate_iin": "IIN {key} is listed {count} times.",
-        "shared_phone": "{count} members are registered under one phone, {key}.",
-        "vote_shared_phone": "{count} votes were cast from one phone, {key}.",
-        "shared_email": "{count} members are registered under one email address, {key}.",
-        "suspended_admission": "{count} people were admitted while admission was suspended "
-        "({key}).",
-        "admission_burst": "Admission burst: {key} — {count} people, far above this "
+        "invalid_iin": "Records with an invalid IIN (length, check digit, birth date or "
+        "century digit): {count}.",
+        "duplicate_iin": "IIN {key} is listed more than once: {count}.",
+        "shared_phone": "Members registered under one phone, {key}: {count}.",
+        "vote_shared_phone": "Votes cast from one phone, {key}: {count}.",
+        "shared_email": "Members registered under one email address, {key}: {count}.",
+        "suspended_admission": "Admitted while admission was suspended ({key}): {count}.",
+        "admission_burst": "Admission burst: {key}. Admitted: {count}, far above this "
         "organisation's usual rhythm.",
-        "unconfirmed": "{count} members cannot be confirmed by the reference registry (IIN "
-        "absent, or name or birth date differ).",
-        "repeat_iin": "IIN {key} voted {count} times.",
-        "shared_ip": "{count} votes from one IP address, {key}, within a short time.",
-        "non_member": "{count} votes from people who are not in the membership registry.",
-        "voter_admitted_in_suspension": "{count} votes by members admitted while admission "
-        "was suspended ({key}).",
+        "unconfirmed": "Members the reference registry does not confirm (IIN absent, or name "
+        "or birth date differ): {count}.",
+        "repeat_iin": "IIN {key} voted more than once: {count}.",
+        "shared_ip": "Votes from one IP address, {key}, within a short time: {count}.",
+        "non_member": "Votes by people who are not in the membership registry: {count}.",
+        "voter_admitted_in_suspension": "Votes by members admitted while admission was "
+        "suspended ({key}): {count}.",
         "tail": "File: {file}. Organisations: {organisations}. The rows are attached (CSV).",
-        "update": "Audit run again ({file}): {count} rows now (were {before}). The new rows are "
-        "attached.",
+        "update": "Audit run again ({file}): {count} rows now, {before} before. The new rows "
+        "are attached.",
     },
 }
 
