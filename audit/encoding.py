@@ -40,7 +40,8 @@ def _utf8_evidence(chunk: bytes, first: bool) -> tuple[int, int]:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     text = decoder.decode(chunk, final=False)  # an incomplete last character is fine
     bad = text.count("\ufffd")
-    return sum(1 for ch in text if ord(ch) > 127) - bad, bad
+    beyond_ascii = len(text) - len(text.encode("ascii", "ignore"))  # counted in C
+    return beyond_ascii - bad, bad
 
 
 def detect_encoding(chunks: list[bytes]) -> str:
