@@ -7,6 +7,7 @@ reads the environment at import time.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 from enum import StrEnum
 from pathlib import Path
@@ -80,6 +81,14 @@ class Settings(BaseSettings):
     DATA_KEY_FILE: Path | None = None
     HASH_KEY: SecretStr | None = None
     RETENTION_DAYS: int = Field(default=365, ge=1)
+    # Registry and primaries audit (`shagym audit`, audit/): each rule's threshold.
+    AUDIT_SHARED_MIN: int = Field(default=5, ge=2)  # people under one phone or email (a family is fewer)
+    AUDIT_IP_MIN: int = Field(default=10, ge=2)  # votes from one IP within the window
+    AUDIT_WINDOW_MINUTES: int = Field(default=60, ge=1)
+    AUDIT_IP_ALLOWLIST: str = ""  # comma-separated addresses or networks known to be shared
+    AUDIT_BURST_DAYS: int = Field(default=3, ge=1, le=60)  # an admission burst's window
+    AUDIT_BURST_MIN: int = Field(default=20, ge=2)  # admissions in it, at least
+    AUDIT_BURST_FACTOR: float = Field(default=5.0, ge=1.0)  # × the organisation's median day
 
     @field_validator("TIMEZONE")
     @classmethod
@@ -90,6 +99,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name such as Asia/Almaty"
             ) from exc
+        return value
+
+    @field_validator("AUDIT_IP_ALLOWLIST")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
         return value
 
     @field_validator("DATABASE_URL")

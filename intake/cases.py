@@ -161,6 +161,8 @@ async def add_attachments(
 
 
 def _place(raw: RawReport, analysis: Analysis) -> tuple[str | None, str | None, float]:
+    if raw.place_fixed:
+        return raw.region_hint, raw.district_hint, 1.0
     region, district, confidence = (
         analysis.region.region,
         analysis.region.district,
@@ -369,7 +371,8 @@ async def open_case(
         await session.flush()  # one round trip: the number, the message and its id
         await add_attachments(session, case, message, raw, ctx.attachments_dir)
     pending = deferred.entities if deferred is not None else None
-    related = await link_related(session, case, analysis.entities.keys(), pending)
+    keys = analysis.entities.keys() | (raw.entities.keys() if raw.entities else set())
+    related = await link_related(session, case, keys, pending)
     code = await _issue_receipt(session, case, ctx.receipt_key)
     owed_now = _alerts(case, commission) + ([_ack(case, raw, code)] if acknowledge else [])
     audit: dict[str, Any] = {

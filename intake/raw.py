@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from intake.entities import Entities
 from models.types import utcnow
 
 
@@ -37,3 +38,9 @@ class RawReport:
     place: str | None = None
     contact_phone: str | None = None
     contact_email: str | None = None
+    # A source that knows its place and entities (the registry audit) gives them instead of
+    # the text's: `place_fixed` routes by region_hint/district_hint even when None (central
+    # triage), and `entities` adds link keys (whole IINs) the case's text must not show.
+    place_fixed: bool = False
+    district_hint: str | None = None
+    entities: Entities | None = None

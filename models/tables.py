@@ -32,6 +32,7 @@ class Channel(StrEnum):
     telegram = "telegram"
     email = "email"
     internal = "internal"
+    audit = "audit"  # findings of the membership registry and primaries audit
 
 
 class CaseStatus(StrEnum):
@@ -298,3 +299,7 @@ class DigestRun(SQLModel, table=True):
     since: dt.datetime = Field(sa_type=UTCDateTime)  # new cases counted from here
     until: dt.datetime = Field(sa_type=UTCDateTime)
     created_at: dt.datetime = _ts()
+
+
+# The registry audit's findings (audit/): imported here so that the metadata holds every table.
+from models.audit_finding import AuditFinding  # noqa: E402, F401

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "privacy": ("shagym.cli_privacy:app", "Privacy: erase personal data past retention."),
     "backup": ("shagym.cli_backup:backup_app", "Back up the store and evidence, encrypted."),
     "restore": ("shagym.cli_backup:restore_app", "Restore a backup into an empty store."),
+    "audit": ("shagym.cli_audit:app", "Audit a membership registry or primaries' votes."),
 }
 
 COMPLETION_OPTIONS = {"install_completion", "show_completion"}

@@ -26,7 +26,7 @@ from core.crypto import Keyring, installed_keyring
 from models.types import UTCDateTime
 
 revision = '0009'
-down_revision = '0004'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

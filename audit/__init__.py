@@ -1,0 +1,1 @@
+"""Membership registry and primaries' votes audit: readers, rules, findings → cases."""
