@@ -44,11 +44,15 @@ return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.in
 """
 
 
+def _installed(binary: Path) -> str | None:
+    return str(binary) if binary.exists() else shutil.which(binary.name)
+
+
 def missing() -> str | None:
     """Why no browser test can run here, or None when one can."""
     for binary in (CHROMIUM, CHROMEDRIVER):
-        if not binary.exists() and not shutil.which(binary.name):
-            return f"{binary} is not installed (make system-deps installs chromium)"
+        if _installed(binary) is None:
+            return f"{binary.name} is not installed (make system-deps installs chromium)"
     try:
         import selenium  # noqa: F401
     except ImportError:
@@ -106,11 +110,11 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = _installed(CHROMIUM) or ""
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver = webdriver.Chrome(options=options, service=Service(_installed(CHROMEDRIVER)))
     driver.set_script_timeout(20)
     try:
         yield Browser(driver)
