@@ -15,13 +15,19 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-# Debian packages the tests talk to (a real Dovecot for IMAP); installed once when missing.
+# Debian packages the tests talk to (a real Dovecot for IMAP, a headless Chromium for the
+# browser tests); installed once when missing.
 system-deps:
 	@command -v dovecot >/dev/null 2>&1 || { \
 		echo "installing dovecot-imapd (needed by the IMAP tests)"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		(apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends dovecot-imapd >/dev/null) \
 		|| echo "warning: could not install dovecot-imapd; IMAP tests will be skipped"; }
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+		echo "installing chromium and chromium-driver (needed by the browser tests)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		(apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium chromium-driver >/dev/null) \
+		|| echo "warning: could not install chromium; browser tests will be skipped"; }
 
 run: $(STAMP)
 	$(BIN)/shagym run

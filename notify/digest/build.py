@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.routing import CENTRAL
-from notify.digest.chart import render_chart
+from notify.digest.chart import SHOWN_PX, render_chart
 from notify.digest.data import DigestData, chart_days
 from notify.digest.queries import SNIPPET, Window
 from notify.digest.words import words
@@ -101,16 +101,29 @@ def _totals(rows: list[Any], label: Any) -> list[dict[str, Any]]:
     ]
 
 
+def chart_alt(data: DigestData) -> str:
+    """The chart in words, for a reader who sees no image: the total and each category's."""
+    per_category: dict[str, int] = defaultdict(int)
+    for _, category, n in data.per_day:
+        per_category[category] += int(n)
+    ranked = sorted(per_category.items(), key=lambda item: (-item[1], item[0]))
+    parts = ", ".join(f"{category_name(c, data.language)} {n}" for c, n in ranked)
+    w = words(data.language)
+    return w["chart_alt"].format(total=sum(per_category.values()), parts=parts or w["none"])
+
+
 def context(data: DigestData, chart_src: str, period: dt.date | None = None) -> dict[str, Any]:
     lang, window = data.language, data.window
     w = words(lang)
     counts = {name: data.total(name) for name in ("new", "open", "overdue", "resolved")}
     day = period or (window.until - dt.timedelta(microseconds=1)).astimezone(window.zone).date()
+    date = day.strftime("%d.%m.%Y")
     return {
         "w": w,
         "lang": lang,
         "name": data.name,
-        "date": day.strftime("%d.%m.%Y"),
+        "date": date,
+        "title": w["national_subject" if data.national else "subject"].format(date=date),
         "since": local(window.since, window.zone),
         "until": local(window.until, window.zone),
         "counts": counts,
@@ -126,6 +139,8 @@ def context(data: DigestData, chart_src: str, period: dt.date | None = None) -> 
         ),
         "triage_total": sum(int(r.open) for r in data.by_commission if r[0] == CENTRAL),
         "chart_src": chart_src,
+        "chart_alt": chart_alt(data),
+        "chart_width": SHOWN_PX,
     }
 
 
