@@ -26,7 +26,7 @@ system-deps:
 run: $(STAMP)
 	$(BIN)/shagym run
 
-TYPED = core shagym demo intake models bot notify mail_ingest sandbox
+TYPED = core shagym demo intake models bot notify mail_ingest sandbox web
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .

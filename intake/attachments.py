@@ -38,3 +38,15 @@ def store_bytes(root: Path, content: bytes) -> StoredFile:
             Path(tmp).unlink(missing_ok=True)
             raise
     return StoredFile(digest, len(content), relative)
+
+
+def read_bytes(root: Path, relative_path: str) -> bytes | None:
+    """The bytes of a stored evidence file, or None when it is missing. Every reader of
+    evidence goes through here (the one place an encryption-at-rest change has to touch)."""
+    target = (root / relative_path).resolve()
+    if root.resolve() not in target.parents:
+        return None  # a path in the store never leaves ATTACHMENTS_DIR
+    try:
+        return target.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None

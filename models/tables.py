@@ -274,3 +274,5 @@ class DigestRun(SQLModel, table=True):
     since: dt.datetime = Field(sa_type=UTCDateTime)  # new cases counted from here
     until: dt.datetime = Field(sa_type=UTCDateTime)
     created_at: dt.datetime = _ts()
+
+from models.web import LoginThrottle, WebAccount, WebSession  # noqa: E402,F401  (the web console's tables)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from intake.attachments import read_bytes
 from intake.receipts import format_code
 from models.tables import CaseStatus
 from notify.content import Loaded
@@ -68,8 +69,8 @@ def _evidence(loaded: Loaded, cfg: MailConfig, budget: int) -> tuple[list[FilePa
     for item in loaded.attachments:
         copy = None
         if is_image(item.mime_type) and item.size * 4 // 3 < budget:
-            path = cfg.attachments_dir / item.path
-            copy = stripped_copy(path.read_bytes()) if path.is_file() else None
+            content = read_bytes(cfg.attachments_dir, item.path)
+            copy = stripped_copy(content) if content is not None else None
         if copy is not None and len(copy[0]) * 4 // 3 + 1024 <= budget:
             content, mime = copy
             extension = "png" if mime == "image/png" else "jpg"

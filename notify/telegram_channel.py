@@ -17,6 +17,7 @@ from bot.handlers.commission.card import CardData, render_card, render_followup_
 from bot.notices import ack_text, relay_markup, relay_text
 from bot.sender import PermanentSendError, SendError, TelegramSender, TransientSendError
 from core.settings import Settings
+from intake.attachments import read_bytes
 from intake.receipts import format_code
 from notify.clock import Clock
 from notify.content import Loaded
@@ -152,8 +153,8 @@ class TelegramChannel:
         images = [a for a in loaded.attachments if is_image(a.mime_type)][:PHOTOS_SHOWN]
         sent = 0
         for item in images:
-            path = self.attachments_dir / item.path
-            copy = stripped_copy(path.read_bytes()) if path.is_file() else None
+            content = read_bytes(self.attachments_dir, item.path)
+            copy = stripped_copy(content) if content is not None else None
             if copy is None:
                 continue
             name = f"evidence-{item.sha256[:12]}.{'png' if copy[1] == 'image/png' else 'jpg'}"

@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "digest": ("shagym.cli_digest:app", "Daily digests: preview one, or send those due."),
     "mail": ("shagym.cli_mail:mail_app", "The email channel: quarantine and ignored mail."),
     "bot": ("shagym.cli_bot:app", "The Telegram bot: ban list and update ledger."),
+    "web": ("shagym.cli_web:app", "Serve the web console alone (run --only web)."),
+    "users": ("shagym.cli_users:app", "Web console accounts: add, list, disable, reset-password."),
 }
 
 COMPLETION_OPTIONS = {"install_completion", "show_completion"}

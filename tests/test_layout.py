@@ -19,6 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "bot": {"core", "models", "intake"},
     "notify": {"core", "models", "intake", "bot"},
     "sandbox": {"core"},
+    "web": {"core", "models", "intake", "notify"},
 }
 OURS = {*ALLOWED, "shagym", "demo", "web", "audit", "tests", "bench"}
 
