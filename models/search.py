@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Integer, column, text
 from sqlalchemy.sql.elements import ColumnElement
 
 FTS_TABLE = "case_fts"
@@ -65,7 +65,8 @@ def matches(dialect: str, query: str, id_column: Any) -> ColumnElement[bool] | N
     if dialect == "sqlite":
         expression = " ".join(f'"{word}"*' for word in found)
         sub = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query")
-        return id_column.in_(sub.bindparams(fts_query=expression).columns())
+        rowid = column("rowid", Integer)
+        return id_column.in_(sub.bindparams(fts_query=expression).columns(rowid))
     joined = " ".join(found)
     clause = text(
         f"{PG_VECTOR} @@ (plainto_tsquery('russian', :fts_query) "

@@ -7,19 +7,12 @@ import datetime as dt
 import pyotp
 import pytest
 from sqlmodel import select
+from web_fixtures import PASSWORD, add_account, csrf_of, sign_in
 
 from models.web import WebSession
-from tests.web_fixtures import (  # noqa: F401
-    PASSWORD,
-    add_account,
-    app_settings,
-    cheap_hashes,
-    csrf_of,
-    sign_in,
-    web,
-    web_ctx,
-)
 from web.sessions import COOKIE
+
+pytest_plugins = ["web_fixtures"]
 
 
 @pytest.fixture
@@ -146,8 +139,8 @@ async def test_it_asks_for_the_totp_code_and_signs_in_only_with_the_right_one(we
 
 async def test_it_refuses_central_without_totp_when_the_setting_requires_it(tmp_path, database_url, sessions):
     import httpx
+    from web_fixtures import web_settings
 
-    from tests.web_fixtures import web_settings
     from web.app import create_app
 
     app = create_app(web_settings(tmp_path, database_url, WEB_CENTRAL_TOTP=True), sessions)
