@@ -15,13 +15,19 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-# Debian packages the tests talk to (a real Dovecot for IMAP); installed once when missing.
+# Debian packages the tests talk to (a real Dovecot for IMAP; Chromium and its driver for the
+# web console's browser tests); installed once when missing.
 system-deps:
 	@command -v dovecot >/dev/null 2>&1 || { \
 		echo "installing dovecot-imapd (needed by the IMAP tests)"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		(apt-get update -qq && apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null) \
 		|| echo "warning: could not install dovecot-imapd; IMAP tests will be skipped"; }
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+		echo "installing chromium and chromium-driver (needed by the web console's browser tests)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null) \
+		|| echo "warning: could not install chromium; the browser tests will be skipped"; }
 
 run: $(STAMP)
 	$(BIN)/shagym run
@@ -56,12 +62,12 @@ migration: $(STAMP)
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
 
-# make locales: re-extract the bot's messages into locales/bot.pot, merge them into the ru, kk
+# make locales: re-extract the bot's and the web console's messages (babel.cfg) into locales/bot.pot, merge them into the ru, kk
 # and en catalogues (translate the new entries in locales/*/LC_MESSAGES/bot.po), compile .mo.
 .PHONY: locales
 locales: $(STAMP)
 	$(BIN)/pybabel extract -k N_ -k __ --no-location --sort-output --project=shagym \
 		--copyright-holder="Shagym contributors" \
-		-o locales/bot.pot bot/
+		-F babel.cfg -o locales/bot.pot .
 	$(BIN)/pybabel update -D bot -d locales -i locales/bot.pot --ignore-obsolete --width 99
 	$(BIN)/pybabel compile -D bot -d locales --statistics

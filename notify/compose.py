@@ -32,6 +32,10 @@ class MailConfig:
     zone: ZoneInfo
     attachments_dir: Path
     max_email_bytes: int = MAX_EMAIL_BYTES
+    web_base_url: str | None = None  # WEB_BASE_URL: case numbers link to the web console
+
+    def case_url(self, number: str) -> str | None:
+        return f"{self.web_base_url}/cases/{number}" if self.web_base_url else None
 
     @property
     def address(self) -> str:
@@ -49,6 +53,7 @@ def case_context(loaded: Loaded, cfg: MailConfig, language: str) -> dict[str, An
         raise CannotCompose("the case is gone")
     return {
         "number": case.number,
+        "url": cfg.case_url(case.number),
         "region": region_name(case.region, language),
         "district": case.district,
         "category": category_name(case.category, language),

@@ -173,3 +173,16 @@ async def test_it_shows_central_the_access_log_and_hides_it_from_a_commission(we
     page = await central.client.get("/audit")
     assert page.status_code == 200 and "account.signed_in" in page.text
     assert (await commission.client.get("/audit")).status_code == 404
+
+
+async def test_it_speaks_the_accounts_language(web, sessions):
+    from web import accounts
+
+    async with sessions() as session:
+        await accounts.add(session, "kk@example.kz", PASSWORD, "viewer", None, "kk")
+        await accounts.add(session, "ru@example.kz", PASSWORD, "viewer", None, "ru")
+        await session.commit()
+    kazakh = await web().as_("kk@example.kz")
+    russian = await web().as_("ru@example.kz")
+    assert "Өтініштер" in (await kazakh.client.get("/cases")).text
+    assert "Обращения" in (await russian.client.get("/cases")).text

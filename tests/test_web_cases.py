@@ -125,7 +125,7 @@ async def test_it_takes_resolves_and_notes_a_case(web, sessions, web_ctx):
     await browser.post(f"/cases/{case.number}/note", {"text": "Позвонить в понедельник"})
     await browser.post(f"/cases/{case.number}/resolve", {"resolution": "confirmed"})
     page = (await browser.client.get(f"/cases/{case.number}")).text
-    assert "Позвонить в понедельник" in page and "case.resolved" in page
+    assert "Позвонить в понедельник" in page and "<b>resolved</b>" in page
     assert [a.actor for a in await _audit(sessions, "case.taken")] == ["web:akm@example.kz"]
 
 

@@ -92,12 +92,18 @@ def tile_map(regions: dict[str, Tally], names: dict[str, str], size: int = 64) -
     return tiles
 
 
-def bars(days: list[tuple[dt.date, int]], width: int = 600, height: int = 160) -> list[dict]:
+BARS_WIDTH, BARS_HEIGHT, BARS_MARGIN = 420, 190, 20  # the chart's viewBox, labels inside it
+
+
+def bars(days: list[tuple[dt.date, int]]) -> list[dict]:
+    """One bar per day with its count on top; a date under every seventh (the last included),
+    so that the labels stay legible when the chart is shrunk to a phone's width."""
     top = max((n for _, n in days), default=0) or 1
-    step = width / max(len(days), 1)
+    step = (BARS_WIDTH - 2 * BARS_MARGIN) / max(len(days), 1)
     out = []
     for i, (day, n) in enumerate(days):
-        h = round((height - 30) * n / top)
-        out.append({"x": round(i * step + 2, 1), "w": round(step - 4, 1), "y": height - 16 - h,
-                    "h": h, "n": n, "day": day, "label": i % 5 == 0 or i == len(days) - 1})  # fmt: skip
+        h = round((BARS_HEIGHT - 44) * n / top)
+        out.append({"x": round(BARS_MARGIN + i * step + 1, 1), "w": round(step - 2, 1),
+                    "y": BARS_HEIGHT - 22 - h, "h": h, "n": n, "day": day,
+                    "label": (len(days) - 1 - i) % 7 == 0})  # fmt: skip
     return out
