@@ -36,6 +36,13 @@ def hasher() -> PasswordHasher:
 
 
 @cache
+def _region_codes() -> frozenset[str]:
+    from intake.gazetteer import load
+
+    return frozenset(load().regions)
+
+
+@cache
 def _dummy_hash() -> str:
     return hasher().hash("not a password of anyone")
 
@@ -87,6 +94,8 @@ async def add(
         raise AccountError(f"unknown role {role!r}; choose central, commission or viewer")
     if role == Role.commission and not region:
         raise AccountError("a commission account needs --region (the commission's code)")
+    if region and region.upper() not in _region_codes():
+        raise AccountError(f"unknown region {region!r}; use a code such as AKM or AST")
     if await find(session, email) is not None:
         raise AccountError(f"{email} already has an account")
     account = WebAccount(

@@ -109,7 +109,9 @@ async def _second_step(request: Request, session: AsyncSession, code: str, addre
 
 async def _signed_in(request: Request, session: AsyncSession, account: WebAccount,
                      next_path: str) -> Response:  # fmt: skip
-    """A new session id, whatever cookie came in: a planted one is never promoted."""
+    """A new session id, whatever cookie came in: a planted one is never promoted, and the
+    session the browser held before (if any) ends."""
+    await sessions.end(session, token_of(request))
     token = await sessions.start(session, account)
     session.add(AuditLog(actor=f"web:{account.email}", action="account.signed_in"))
     await session.commit()
