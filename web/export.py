@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from models.tables import AuditLog, Case, Reporter
-from web.guard import page
+from web.guard import page, record
 from web.queue import Filters, filtered
 from web.sessions import Viewer
 
@@ -41,10 +41,9 @@ async def _rows(request: Request, session: AsyncSession, viewer: Viewer) -> list
     cases = list((await session.exec(
         filtered(filters, viewer.scope, dialect, settings.zone).limit(MAX_ROWS))).all())  # fmt: skip
     contacts = await _contacts(session, cases) if viewer.sees_contacts else {}
-    session.add(AuditLog(actor=viewer.actor, action="read.export", details={
+    await record(request, AuditLog(actor=viewer.actor, action="read.export", details={
         "rows": len(cases), "filters": filters.query(), "contacts": len(contacts),
     }))  # fmt: skip
-    await session.commit()
     return [[neutral(v) for v in _row(case, contacts.get(case.id or 0, ""))] for case in cases]
 
 

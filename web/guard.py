@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from models.tables import AuditLog
 from web import sessions
 from web.security import same
 from web.sessions import Viewer
@@ -40,6 +41,13 @@ async def csrf_ok(request: Request, expected: str) -> bool:
     return same(sent, expected)
 
 
+async def record(request: Request, *rows: AuditLog) -> None:
+    """Write access-log rows in a short write transaction of their own."""
+    async with request.app.state.sessions() as session:
+        session.add_all(rows)
+        await session.commit()
+
+
 def page(*, act: bool = False, central: bool = False) -> Callable[[Endpoint], Callable]:
     """`act`: only accounts that may act (not viewers); `central`: central only, and to the
     others the page does not exist (404)."""
@@ -47,13 +55,18 @@ def page(*, act: bool = False, central: bool = False) -> Callable[[Endpoint], Ca
     def wrap(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(endpoint)
         async def handle(request: Request) -> Response:
-            async with request.app.state.sessions() as session:
+            # Pages that only read use a read session (no write lock on SQLite); what they
+            # must write (the access log) goes through `record`.
+            safe = request.method in SAFE_METHODS
+            factory = request.app.state.read_sessions if safe else request.app.state.sessions
+            async with factory() as session:
                 viewer = await sessions.load(session, request.app.state.settings, token_of(request))
                 if viewer is None:
                     if request.method not in SAFE_METHODS:
                         raise HTTPException(403)
                     target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
                     return RedirectResponse(f"/login?next={target}", status_code=303)
+                await sessions.touch(request.app.state.sessions, viewer)
                 if request.method not in SAFE_METHODS and not await csrf_ok(
                     request, viewer.session.csrf
                 ):

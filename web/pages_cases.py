@@ -16,7 +16,7 @@ from intake.category import load_rules
 from models.tables import Attachment, AuditLog, Case, CaseStatus
 from notify.images import is_image, stripped_copy
 from web.case_data import case_view, visible_case
-from web.guard import page
+from web.guard import page, record
 from web.queue import CHANNELS, STATUSES, Filters, counts, page_of
 from web.render import render
 from web.sessions import Viewer
@@ -57,10 +57,10 @@ async def case_page(request: Request, session: AsyncSession, viewer: Viewer) -> 
     view = await case_view(session, viewer, case)
     if viewer.is_central:
         view.targets = await actions.reroute_targets(session, case)
-    session.add(AuditLog(actor=viewer.actor, action="read.case", case_id=case.id))
+    reads = [AuditLog(actor=viewer.actor, action="read.case", case_id=case.id)]
     if view.contact:
-        session.add(AuditLog(actor=viewer.actor, action="read.contact", case_id=case.id))
-    await session.commit()
+        reads.append(AuditLog(actor=viewer.actor, action="read.contact", case_id=case.id))
+    await record(request, *reads)
     return render(request, "case.html", {
         "viewer": viewer, "language": viewer.account.language, "view": view, "case": case,
         "resolutions": actions.RESOLUTIONS, "notice": request.query_params.get("done", ""),
@@ -97,9 +97,8 @@ async def attachment(request: Request, session: AsyncSession, viewer: Viewer) ->
             raise HTTPException(404)
         content, mime = copy
     inline = request.query_params.get("inline") == "1" and mime.startswith("image/")
-    session.add(AuditLog(actor=viewer.actor, action="read.attachment", case_id=case.id,
-                         details={"attachment": item.id}))  # fmt: skip
-    await session.commit()
+    await record(request, AuditLog(actor=viewer.actor, action="read.attachment", case_id=case.id,
+                                   details={"attachment": item.id}))  # fmt: skip
     disposition = "inline" if inline else "attachment"
     return Response(content, media_type=mime, headers={
         "content-disposition": f'{disposition}; filename="{safe_name(case, item, mime)}"',

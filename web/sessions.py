@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.settings import Settings
+from models.db import SessionFactory
 from models.types import utcnow
 from models.web import Role, WebAccount, WebSession
 from web.security import new_token, token_hash
@@ -101,11 +102,21 @@ async def load(
     account = await session.get(WebAccount, row.account_id)
     if account is None or account.disabled:
         return None
-    if now - row.seen_at > TOUCH_EVERY:
-        row.seen_at = now
-        session.add(row)
-        await session.commit()
     return Viewer(account, row)
+
+
+async def touch(writer: SessionFactory, viewer: Viewer) -> None:
+    """Keep an active session from going idle (written at most once a minute, in its own
+    short write transaction: the page itself may be reading only)."""
+    now = utcnow()
+    if now - viewer.session.seen_at <= TOUCH_EVERY:
+        return
+    async with writer() as session:
+        row = await session.get(WebSession, viewer.session.id_hash)
+        if row is not None:
+            row.seen_at = now
+            session.add(row)
+            await session.commit()
 
 
 async def end(session: AsyncSession, token: str | None) -> None:
