@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from notify_helpers import outbox, report
 from sqlmodel import col, select
 from web_fixtures import add_account
@@ -215,3 +216,33 @@ async def test_it_draws_the_dashboard_with_every_region_labelled(web, sessions, 
     page = (await (await web().as_("central@example.kz")).client.get("/")).text
     assert page.count('class="code"') == 20 and ">AKM</text>" in page
     assert "Triage" in page and page.count("<rect") >= 20 + 30
+
+
+async def test_it_finds_kazakh_reports_by_their_words(web, sessions, web_ctx):
+    await _people(sessions)
+    hit = (await report(sessions, web_ctx, "Сайлау учаскесінде төраға ақша таратты",
+                        region="AKM", language_hint="kk")).case  # fmt: skip
+    browser = await web().as_("central@example.kz")
+    assert hit.number in (await browser.client.get("/cases", params={"q": "ақша"})).text
+
+
+async def test_it_keeps_the_search_index_in_step_with_the_case_text(web, sessions, web_ctx):
+    await _people(sessions)
+    case = (await report(sessions, web_ctx, "Первый текст", region="AKM")).case
+    async with sessions() as session:
+        stored = await session.get(type(case), case.id)
+        stored.text = "Исправленный текст про агитацию"
+        session.add(stored)
+        await session.commit()
+    browser = await web().as_("central@example.kz")
+    assert case.number in (await browser.client.get("/cases", params={"q": "агитацию"})).text
+    assert case.number not in (await browser.client.get("/cases", params={"q": "Первый"})).text
+
+
+async def test_it_matches_inflected_russian_words_on_postgresql(web, sessions, web_ctx, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's FTS5 matches prefixes, not Russian stems")
+    await _people(sessions)
+    hit = (await report(sessions, web_ctx, "Раздавал избирателям деньги", region="AKM")).case
+    browser = await web().as_("central@example.kz")
+    assert hit.number in (await browser.client.get("/cases", params={"q": "деньгами"})).text

@@ -41,9 +41,22 @@ async def csrf_ok(request: Request, expected: str) -> bool:
     return same(sent, expected)
 
 
-async def record(request: Request, *rows: AuditLog) -> None:
-    """Write access-log rows in a short write transaction of their own."""
+def record(request: Request, *rows: AuditLog) -> None:
+    """Access-log rows to write once the page is done (see `_after`)."""
+    request.state.audit.extend(rows)
+
+
+async def _after(request: Request, viewer: Viewer) -> None:
+    """The page's access-log rows and the session's last-seen time, in one short write
+    transaction after the page's own session is closed: a request never holds two pooled
+    connections at once (50 concurrent requests would otherwise starve the pool)."""
+    rows: list[AuditLog] = request.state.audit
+    stale = sessions.stale(viewer)
+    if not rows and not stale:
+        return
     async with request.app.state.sessions() as session:
+        if stale:
+            await sessions.touch(session, viewer)
         session.add_all(rows)
         await session.commit()
 
@@ -59,6 +72,7 @@ def page(*, act: bool = False, central: bool = False) -> Callable[[Endpoint], Ca
             # must write (the access log) goes through `record`.
             safe = request.method in SAFE_METHODS
             factory = request.app.state.read_sessions if safe else request.app.state.sessions
+            request.state.audit = []
             async with factory() as session:
                 viewer = await sessions.load(session, request.app.state.settings, token_of(request))
                 if viewer is None:
@@ -66,7 +80,6 @@ def page(*, act: bool = False, central: bool = False) -> Callable[[Endpoint], Ca
                         raise HTTPException(403)
                     target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
                     return RedirectResponse(f"/login?next={target}", status_code=303)
-                await sessions.touch(request.app.state.sessions, viewer)
                 if request.method not in SAFE_METHODS and not await csrf_ok(
                     request, viewer.session.csrf
                 ):
@@ -75,7 +88,9 @@ def page(*, act: bool = False, central: bool = False) -> Callable[[Endpoint], Ca
                     raise HTTPException(404)
                 if act and not viewer.can_act:
                     raise HTTPException(403)
-                return await endpoint(request, session, viewer)
+                response = await endpoint(request, session, viewer)
+            await _after(request, viewer)
+            return response
 
         return handle
 

@@ -60,7 +60,7 @@ async def case_page(request: Request, session: AsyncSession, viewer: Viewer) -> 
     reads = [AuditLog(actor=viewer.actor, action="read.case", case_id=case.id)]
     if view.contact:
         reads.append(AuditLog(actor=viewer.actor, action="read.contact", case_id=case.id))
-    await record(request, *reads)
+    record(request, *reads)
     return render(request, "case.html", {
         "viewer": viewer, "language": viewer.account.language, "view": view, "case": case,
         "resolutions": actions.RESOLUTIONS, "notice": request.query_params.get("done", ""),
@@ -97,7 +97,7 @@ async def attachment(request: Request, session: AsyncSession, viewer: Viewer) ->
             raise HTTPException(404)
         content, mime = copy
     inline = request.query_params.get("inline") == "1" and mime.startswith("image/")
-    await record(request, AuditLog(actor=viewer.actor, action="read.attachment", case_id=case.id,
+    record(request, AuditLog(actor=viewer.actor, action="read.attachment", case_id=case.id,
                                    details={"attachment": item.id}))  # fmt: skip
     disposition = "inline" if inline else "attachment"
     return Response(content, media_type=mime, headers={

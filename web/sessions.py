@@ -14,7 +14,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.settings import Settings
-from models.db import SessionFactory
 from models.types import utcnow
 from models.web import Role, WebAccount, WebSession
 from web.security import new_token, token_hash
@@ -105,18 +104,18 @@ async def load(
     return Viewer(account, row)
 
 
-async def touch(writer: SessionFactory, viewer: Viewer) -> None:
-    """Keep an active session from going idle (written at most once a minute, in its own
-    short write transaction: the page itself may be reading only)."""
-    now = utcnow()
-    if now - viewer.session.seen_at <= TOUCH_EVERY:
-        return
-    async with writer() as session:
-        row = await session.get(WebSession, viewer.session.id_hash)
-        if row is not None:
-            row.seen_at = now
-            session.add(row)
-            await session.commit()
+def stale(viewer: Viewer) -> bool:
+    """Whether the session's last-seen time is old enough to be written again (once a
+    minute at most: a page that only reads should not cost a write)."""
+    return utcnow() - viewer.session.seen_at > TOUCH_EVERY
+
+
+async def touch(session: AsyncSession, viewer: Viewer) -> None:
+    """Keep an active session from going idle (the caller commits)."""
+    row = await session.get(WebSession, viewer.session.id_hash)
+    if row is not None:
+        row.seen_at = utcnow()
+        session.add(row)
 
 
 async def end(session: AsyncSession, token: str | None) -> None:
