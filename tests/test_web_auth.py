@@ -207,3 +207,26 @@ async def test_it_refuses_an_account_for_an_unknown_region(sessions):
     async with sessions() as session:
         with pytest.raises(accounts.AccountError):
             await accounts.add(session, "x@example.kz", PASSWORD, "commission", "XXX")
+
+
+async def test_it_keeps_the_service_up_when_the_console_cannot_listen(tmp_path, sessions, caplog):
+    import asyncio
+    import socket
+
+    from web.service import run_web
+    from web_fixtures import web_settings
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = web_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", WEB_PORT=port)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_web(settings, sessions, stop))
+        async with asyncio.timeout(30):
+            while "could not listen" not in caplog.text:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0)
+        assert not task.done()  # waits for the service to stop instead of ending it
+        stop.set()
+        await asyncio.wait_for(task, 10)

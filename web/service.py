@@ -31,10 +31,24 @@ async def run_web(settings: Settings, sessions: SessionFactory, stop: asyncio.Ev
         access_log=False, proxy_headers=False, server_header=False,
     )  # fmt: skip
     server = _Server(config)
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(_serve(server))
     log.info("web console on http://%s:%d/", settings.WEB_HOST, settings.WEB_PORT)
     waiting = asyncio.create_task(stop.wait())
     await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
+    if not await serving:
+        # The console failing (a port in use) must not stop intake and delivery with it.
+        log.error("web console: could not listen on %s:%d; the other loops go on",
+                  settings.WEB_HOST, settings.WEB_PORT)  # fmt: skip
+        await stop.wait()
     waiting.cancel()
-    await serving
+
+
+async def _serve(server: uvicorn.Server) -> bool:
+    """Serve until told to exit; False when uvicorn gave up at start (it calls sys.exit when
+    it cannot bind, which must not leave this coroutine: it would end the whole process)."""
+    try:
+        await server.serve()
+    except SystemExit:
+        return False
+    return True
