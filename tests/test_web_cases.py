@@ -246,3 +246,13 @@ async def test_it_matches_inflected_russian_words_on_postgresql(web, sessions, w
     hit = (await report(sessions, web_ctx, "Раздавал избирателям деньги", region="AKM")).case
     browser = await web().as_("central@example.kz")
     assert hit.number in (await browser.client.get("/cases", params={"q": "деньгами"})).text
+
+
+async def test_it_recounts_the_queue_after_an_action_in_the_console(web, sessions, web_ctx):
+    await _people(sessions)
+    case = (await report(sessions, web_ctx, "Вербовка", region="AKM")).case
+    browser = await web().as_("akm@example.kz")
+    assert "new (1)" in (await browser.client.get("/cases")).text
+    await browser.post(f"/cases/{case.number}/take")
+    page = (await browser.client.get("/cases")).text
+    assert "new (0)" in page and "taken (1)" in page

@@ -16,6 +16,7 @@ from core.settings import Settings
 from intake.gazetteer import load as load_gazetteer
 from models.db import SessionFactory, read_sessions
 from web import export, pages_audit, pages_auth, pages_cases, pages_dashboard
+from web.cache import TtlCache
 from web.render import render
 from web.security import SecurityHeaders
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings, sessions: SessionFactory) -> Starlette:
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.read_sessions = read_sessions(sessions)
+    app.state.cache = TtlCache()
     app.state.secret = settings.web_secret_key()
     app.state.regions = sorted(load_gazetteer().regions)
     app.add_middleware(SecurityHeaders, hsts=settings.WEB_SECURE_COOKIES)

@@ -35,10 +35,13 @@ async def queue(request: Request, session: AsyncSession, viewer: Viewer) -> Resp
     rows, after = await page_of(
         session, filters, viewer.scope, zone, request.query_params.get("after")
     )
+    found = await request.app.state.cache.get(
+        ("counts", viewer.scope, viewer.is_central, filters),
+        lambda: counts(session, filters, viewer.scope, zone, viewer.is_central),
+    )
     return render(request, "queue.html", {
         "viewer": viewer, "language": viewer.account.language, "cases": rows,
-        "filters": filters, "next_after": after, "counts": await counts(
-            session, filters, viewer.scope, zone, viewer.is_central),
+        "filters": filters, "next_after": after, "counts": found,
         "statuses": STATUSES, "channels": CHANNELS, "regions": region_codes(request),
         "categories": [rule.code for rule in load_rules()],
     })  # fmt: skip
@@ -144,4 +147,5 @@ async def act(request: Request, session: AsyncSession, viewer: Viewer) -> Respon
     else:
         return _back(case, "empty")
     await session.commit()
+    request.app.state.cache.clear()
     return _back(case, action)

@@ -17,14 +17,20 @@ from web.sessions import Viewer
 async def dashboard_page(request: Request, session: AsyncSession, viewer: Viewer) -> Response:
     language = viewer.account.language
     zone = request.app.state.settings.zone
-    regions = await dashboard.tallies(session, viewer.scope, "region")
-    categories = await dashboard.tallies(session, viewer.scope, "category")
-    days = await dashboard.per_day(session, viewer.scope, zone)
+
+    async def numbers() -> tuple:
+        return (await dashboard.tallies(session, viewer.scope, "region"),
+                await dashboard.tallies(session, viewer.scope, "category"),
+                await dashboard.per_day(session, viewer.scope, zone),
+                await dashboard.triage(session, viewer.scope))  # fmt: skip
+
+    cached = request.app.state.cache.get(("dashboard", viewer.scope), numbers)
+    regions, categories, days, triage = await cached
     names = {code: region_name(code, language) for code in dashboard.TILES}
     return render(request, "dashboard.html", {
         "viewer": viewer, "language": language, "regions": regions, "categories": categories,
         "tiles": dashboard.tile_map(regions, names), "bars": dashboard.bars(days),
-        "days": days, "triage": await dashboard.triage(session, viewer.scope),
+        "days": days, "triage": triage,
         "total_open": sum(t.open for t in regions.values()),
     })  # fmt: skip
 
