@@ -43,8 +43,10 @@ def _phone(driver) -> None:
 
 
 def _no_sideways_scroll(driver) -> bool:
+    """Neither the page nor any card on it scrolls sideways (nothing cut off)."""
     return driver.execute_script(
-        "return document.documentElement.scrollWidth <= window.innerWidth + 1")
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1 && "
+        "[...document.querySelectorAll('.card')].every(c => c.scrollWidth <= c.clientWidth + 1)")
 
 
 def _shot(driver, name: str) -> None:
