@@ -213,8 +213,9 @@ async def test_it_keeps_the_service_up_when_the_console_cannot_listen(tmp_path, 
     import asyncio
     import socket
 
-    from web.service import run_web
     from web_fixtures import web_settings
+
+    from web.service import run_web
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
