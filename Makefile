@@ -32,7 +32,7 @@ system-deps:
 run: $(STAMP)
 	$(BIN)/shagym run
 
-TYPED = core shagym demo intake models bot notify mail_ingest sandbox audit
+TYPED = core shagym demo intake models bot notify mail_ingest sandbox audit web
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
@@ -62,12 +62,12 @@ migration: $(STAMP)
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
 
-# make locales: re-extract the bot's messages into locales/bot.pot, merge them into the ru, kk
+# make locales: re-extract the bot's and the web console's messages (babel.cfg) into locales/bot.pot, merge them into the ru, kk
 # and en catalogues (translate the new entries in locales/*/LC_MESSAGES/bot.po), compile .mo.
 .PHONY: locales
 locales: $(STAMP)
 	$(BIN)/pybabel extract -k N_ -k __ --no-location --sort-output --project=shagym \
 		--copyright-holder="Shagym contributors" \
-		-o locales/bot.pot bot/
+		-F babel.cfg -o locales/bot.pot .
 	$(BIN)/pybabel update -D bot -d locales -i locales/bot.pot --ignore-obsolete --width 99
 	$(BIN)/pybabel compile -D bot -d locales --statistics

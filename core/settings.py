@@ -89,6 +89,17 @@ class Settings(BaseSettings):
     AUDIT_BURST_DAYS: int = Field(default=3, ge=1, le=60)  # an admission burst's window
     AUDIT_BURST_MIN: int = Field(default=20, ge=2)  # admissions in it, at least
     AUDIT_BURST_FACTOR: float = Field(default=5.0, ge=1.0)  # × the organisation's median day
+    # The web console (web/): where it listens, the key that signs its cookies (required off
+    # loopback; kept in ATTACHMENTS_DIR/.web-secret-key for a local run), the address links in
+    # alerts and digests point to, Secure cookies behind HTTPS, TOTP mandatory for central.
+    WEB_HOST: str = "127.0.0.1"
+    WEB_PORT: int = Field(default=8080, ge=1, le=65535)
+    WEB_SECRET_KEY: SecretStr | None = None
+    WEB_BASE_URL: str | None = None
+    WEB_SECURE_COOKIES: bool = False
+    WEB_CENTRAL_TOTP: bool = False
+    WEB_IDLE_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
+    WEB_SESSION_HOURS: int = Field(default=12, ge=1, le=24 * 7)
 
     @field_validator("TIMEZONE")
     @classmethod
@@ -119,6 +130,13 @@ class Settings(BaseSettings):
                 "use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db"
             )
         return value
+
+    @field_validator("WEB_BASE_URL")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("use an http:// or https:// address, e.g. https://shagym.example.kz")
+        return value.rstrip("/") if value else None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -197,6 +215,21 @@ class Settings(BaseSettings):
                 f"setting {name} is missing: a deployment beyond loopback needs it "
                 f"(generate one with `shagym keys new`, set it in the environment or .env)"
             )
+
+    @property
+    def web_on_loopback(self) -> bool:
+        return self.WEB_HOST in ("127.0.0.1", "::1", "localhost")
+
+    def web_secret_key(self) -> bytes:
+        """WEB_SECRET_KEY; on loopback only, a key kept in ATTACHMENTS_DIR/.web-secret-key."""
+        if self.WEB_SECRET_KEY is not None:
+            return self.WEB_SECRET_KEY.get_secret_value().encode()
+        if not self.web_on_loopback:
+            raise SettingsError(
+                f"setting WEB_SECRET_KEY is required when WEB_HOST is {self.WEB_HOST} "
+                "(not loopback): set a long random value in the environment or .env"
+            )
+        return load_or_create_key(self.ATTACHMENTS_DIR / ".web-secret-key")
 
 
 class SettingsError(Exception):

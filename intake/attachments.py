@@ -55,3 +55,14 @@ def read_attachment(root: Path, relative: str) -> bytes:
 def read_by_hash(root: Path, sha256: str) -> bytes:
     return read_attachment(root, relative_path_for(sha256))
 
+
+def read_bytes(root: Path, relative_path: str) -> bytes | None:
+    """The original (decrypted) content of a stored evidence file, or None when it is missing
+    or its path would leave ATTACHMENTS_DIR. Readers that show or send evidence use this."""
+    target = (root / relative_path).resolve()
+    if root.resolve() not in target.parents:
+        return None  # a path in the store never leaves ATTACHMENTS_DIR
+    try:
+        return read_attachment(root, relative_path)
+    except (FileNotFoundError, IsADirectoryError):
+        return None

@@ -43,7 +43,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only session (`read_sessions`) begins deferred: in WAL mode it then never
+        # waits for, nor blocks, a writer. It must not write.
+        deferred = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -51,8 +54,20 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
+READ_ONLY = "shagym_read_only"
+
+
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def read_sessions(sessions: SessionFactory) -> SessionFactory:
+    """Sessions over the same engine for reading only: on SQLite their transactions begin
+    deferred instead of taking the write lock (PostgreSQL is unaffected)."""
+    engine = sessions.kw["bind"]
+    return async_sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}), class_=AsyncSession, expire_on_commit=False
+    )
 
 
 @functools.cache

@@ -303,3 +303,4 @@ class DigestRun(SQLModel, table=True):
 
 # The registry audit's findings (audit/): imported here so that the metadata holds every table.
 from models.audit_finding import AuditFinding  # noqa: E402, F401
+from models.web import LoginThrottle, WebAccount, WebSession  # noqa: E402,F401  (the web console's tables)

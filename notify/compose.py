@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from intake.attachments import read_attachment
+from intake.attachments import read_bytes
 from intake.receipts import format_code
 from models.tables import CaseStatus
 from notify.content import Loaded
@@ -32,6 +32,10 @@ class MailConfig:
     zone: ZoneInfo
     attachments_dir: Path
     max_email_bytes: int = MAX_EMAIL_BYTES
+    web_base_url: str | None = None  # WEB_BASE_URL: case numbers link to the web console
+
+    def case_url(self, number: str) -> str | None:
+        return f"{self.web_base_url}/cases/{number}" if self.web_base_url else None
 
     @property
     def address(self) -> str:
@@ -49,6 +53,7 @@ def case_context(loaded: Loaded, cfg: MailConfig, language: str) -> dict[str, An
         raise CannotCompose("the case is gone")
     return {
         "number": case.number,
+        "url": cfg.case_url(case.number),
         "region": region_name(case.region, language),
         "district": case.district,
         "category": category_name(case.category, language),
@@ -69,8 +74,7 @@ def _evidence(loaded: Loaded, cfg: MailConfig, budget: int) -> tuple[list[FilePa
     for item in loaded.attachments:
         copy = None
         if is_image(item.mime_type) and item.size * 4 // 3 < budget:
-            path = cfg.attachments_dir / item.path
-            content = read_attachment(cfg.attachments_dir, item.path) if path.is_file() else None
+            content = read_bytes(cfg.attachments_dir, item.path)
             copy = stripped_copy(content) if content is not None else None
         if copy is not None and len(copy[0]) * 4 // 3 + 1024 <= budget:
             content, mime = copy

@@ -24,7 +24,10 @@ ERROR_BACKOFF_SECONDS = (5.0, 120.0)
 
 
 def mail_config(settings: Settings) -> MailConfig:
-    return MailConfig(settings.MAIL_FROM, settings.zone, settings.ATTACHMENTS_DIR)
+    return MailConfig(
+        settings.MAIL_FROM, settings.zone, settings.ATTACHMENTS_DIR,
+        web_base_url=settings.WEB_BASE_URL,
+    )  # fmt: skip
 
 
 def build_channels(

@@ -17,7 +17,7 @@ from bot.handlers.commission.card import CardData, render_card, render_followup_
 from bot.notices import ack_text, relay_markup, relay_text
 from bot.sender import PermanentSendError, SendError, TelegramSender, TransientSendError
 from core.settings import Settings
-from intake.attachments import read_attachment
+from intake.attachments import read_bytes
 from intake.receipts import format_code
 from notify.clock import Clock
 from notify.content import Loaded
@@ -39,8 +39,10 @@ class TelegramChannel:
         zone: ZoneInfo,
         attachments_dir: Path,
         pacer: Pacer | None = None,
+        web_base_url: str | None = None,
     ) -> None:
         self.sender = sender
+        self.web_base_url = web_base_url  # case numbers on cards link to the web console
         self.clock = clock
         self.zone = zone
         self.attachments_dir = attachments_dir
@@ -58,7 +60,8 @@ class TelegramChannel:
             settings.TELEGRAM_API_BASE,
             retry=RetryPolicy(attempts=1),
         )
-        return cls(TelegramSender(bot), clock, settings.zone, settings.ATTACHMENTS_DIR)
+        return cls(TelegramSender(bot), clock, settings.zone, settings.ATTACHMENTS_DIR,
+                   web_base_url=settings.WEB_BASE_URL)  # fmt: skip
 
     async def close(self) -> None:
         return None  # the HTTP session is kept between batches
@@ -135,7 +138,8 @@ class TelegramChannel:
             added, at = loaded.followup.text, loaded.followup.created_at
             text = render_followup_card(data, added, at, n.language, self.zone)
         else:
-            text = render_card(data, n.language, self.zone)
+            url = f"{self.web_base_url}/cases/{data.case.number}" if self.web_base_url else None
+            text = render_card(data, n.language, self.zone, case_url=url)
         markup = card_keyboard(case.id, n.language)
         message_id = await self._send(
             chat_id, lambda: self.sender.send_text(chat_id, text, reply_markup=markup)
@@ -153,8 +157,7 @@ class TelegramChannel:
         images = [a for a in loaded.attachments if is_image(a.mime_type)][:PHOTOS_SHOWN]
         sent = 0
         for item in images:
-            path = self.attachments_dir / item.path
-            content = read_attachment(self.attachments_dir, item.path) if path.is_file() else None
+            content = read_bytes(self.attachments_dir, item.path)
             copy = stripped_copy(content) if content is not None else None
             if copy is None:
                 continue

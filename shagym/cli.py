@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("shagym.cli_backup:backup_app", "Back up the store and evidence, encrypted."),
     "restore": ("shagym.cli_backup:restore_app", "Restore a backup into an empty store."),
     "audit": ("shagym.cli_audit:app", "Audit a membership registry or primaries' votes."),
+    "web": ("shagym.cli_web:app", "Serve the web console alone (run --only web)."),
+    "users": ("shagym.cli_users:app", "Web console accounts: add, list, disable, reset-password."),
 }
 
 COMPLETION_OPTIONS = {"install_completion", "show_completion"}

@@ -13,7 +13,7 @@ from core.settings import load_settings
 from shagym.errors import CliError, friendly
 
 app = typer.Typer()
-LOOPS = ("bot", "mail", "outbox", "digests", "retention")
+LOOPS = ("bot", "mail", "outbox", "digests", "retention", "web")
 
 
 @app.command()

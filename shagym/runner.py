@@ -41,12 +41,19 @@ def _nothing(_: Settings) -> str | None:
     return None
 
 
+def _needs_web_key(s: Settings) -> str | None:
+    if s.WEB_SECRET_KEY is None and not s.web_on_loopback:
+        return f"WEB_SECRET_KEY is not set and WEB_HOST ({s.WEB_HOST}) is not loopback"
+    return None
+
+
 LOOPS = (
     LoopSpec("bot", "bot.service:run_bot", _needs_bot),
     LoopSpec("mail", "mail_ingest.service:run_mail", _needs_imap),
     LoopSpec("outbox", "notify.service:run_outbox", _nothing),
     LoopSpec("digests", "notify.service:run_digests", _nothing),
     LoopSpec("retention", "shagym.retention_loop:run_retention", _nothing),
+    LoopSpec("web", "web.service:run_web", _needs_web_key),
 )
 
 

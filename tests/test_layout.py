@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "notify": {"core", "models", "intake", "bot"},
     "sandbox": {"core"},
     "audit": {"core", "models", "intake", "notify"},
+    "web": {"core", "models", "intake", "notify"},
 }
 OURS = {*ALLOWED, "shagym", "demo", "web", "audit", "tests", "bench"}
 

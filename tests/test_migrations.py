@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 import models.tables  # noqa: F401
 from models.db import create_engine
 from models.migrate import alembic_config, current_revision, downgrade, upgrade
+from models.search import include_object
 
 
 def revisions() -> list[str]:
@@ -56,7 +57,10 @@ async def test_it_has_no_model_change_missing_a_migration(sqlite_url):
         await upgrade(engine)
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"include_object": include_object}),
+                    SQLModel.metadata,
+                )
             )
     finally:
         await engine.dispose()

@@ -97,3 +97,9 @@ def test_it_migrates_a_database_from_the_installed_wheel(installed, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "revision" in result.stdout
+
+
+def test_it_ships_the_web_consoles_pages_and_static_files(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"web/static/htmx.min.js", "web/static/web.css", "templates/web/queue.html",
+            "templates/web/case.html"} <= names  # fmt: skip

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers the tables on the metadata)
 from models.db import create_engine
+from models.search import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -20,6 +21,7 @@ def _run_with(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

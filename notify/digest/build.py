@@ -46,6 +46,7 @@ def case_row(row: Any, window: Window, language: str) -> dict[str, Any]:
     snippet = " ".join((row.snippet or "").split())
     return {
         "number": row.number,
+        "url": f"{window.web_base_url}/cases/{row.number}" if window.web_base_url else None,
         "category": category_name(row.category, language),
         "region": region_name(row.region, language),
         "district": row.district,

@@ -28,6 +28,7 @@ class Window:
     since: dt.datetime  # new cases counted from here (the last digest's end)
     until: dt.datetime  # to here (when this digest is built)
     zone: ZoneInfo
+    web_base_url: str | None = None  # WEB_BASE_URL: case numbers link to the web console
 
     @property
     def chart_from(self) -> dt.datetime:

@@ -52,13 +52,15 @@ class DigestScheduler:
     at: dt.time
     mail_domain: str
     clock: Clock
+    web_base_url: str | None = None
 
     @classmethod
     def from_settings(
         cls, settings: Settings, sessions: SessionFactory, clock: Clock | None = None
     ) -> DigestScheduler:
         domain = MailConfig(settings.MAIL_FROM, settings.zone, settings.ATTACHMENTS_DIR).domain
-        return cls(sessions, settings.zone, settings.DIGEST_AT, domain, clock or Clock())
+        return cls(sessions, settings.zone, settings.DIGEST_AT, domain, clock or Clock(),
+                   settings.WEB_BASE_URL)  # fmt: skip
 
     async def window_for(self, code: str, period: dt.date) -> Window:
         async with self.sessions() as session:
@@ -73,7 +75,8 @@ class DigestScheduler:
         since = previous or start - dt.timedelta(days=1)
         if since.tzinfo is None:  # an aggregate skips the column type: SQLite gives text
             since = dt.datetime.fromisoformat(str(since)).replace(tzinfo=dt.UTC)
-        return Window(since=since, until=max(self.clock.now(), start), zone=self.zone)
+        until = max(self.clock.now(), start)
+        return Window(since=since, until=until, zone=self.zone, web_base_url=self.web_base_url)
 
     async def record(
         self, commission: Commission, period: dt.date, window: Window, digest: BuiltDigest

@@ -1,6 +1,6 @@
-"""What a commission member may do to a case, as plain rules: who may act, Take, Resolve,
-Not ours (reroute). Each changes the case and writes the audit log in the caller's
-transaction; the group handlers are only the shell around these.
+"""Who in a Telegram group may act on a case, and the group's Take, Resolve and Not ours,
+which are the channel-neutral rules of `intake.actions` under a `tg:<user id>` actor (the
+web console and email replies call the same rules). The group handlers are the shell.
 
 The Answer action is `intake.answers.record_commission_answer`, shared with email answers.
 """
@@ -10,17 +10,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlmodel import func, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake.routing import CENTRAL
-from models.outbox import enqueue
-from models.tables import AuditLog, Case, CaseStatus, Channel, Commission, NotificationKind
-from models.types import utcnow
+from intake import actions
+from intake.actions import RESOLUTIONS, reroute_targets
+from models.tables import AuditLog, Case, CaseStatus, Commission
 
 log = logging.getLogger(__name__)
 
-RESOLUTIONS = ("confirmed", "not_confirmed", "forwarded")
+__all__ = ["RESOLUTIONS", "Allowed", "Refusal", "authorise", "reroute", "reroute_targets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,93 +87,15 @@ async def authorise(
 
 async def take(session: AsyncSession, case: Case, user_id: int) -> None:
     """Assign the case to the member who pressed Take."""
-    previous = case.assignee
-    case.assignee = user_id
-    if case.status == CaseStatus.new:
-        case.status = CaseStatus.assigned
-    case.updated_at = utcnow()
-    session.add(case)
-    session.add(
-        AuditLog(
-            actor=actor(user_id),
-            action="case.taken",
-            case_id=case.id,
-            details={"previous_assignee": previous},
-        )
-    )
-    log.info("case %s taken", case.number)
+    await actions.take(session, case, actor(user_id), assignee=user_id)
 
 
 async def resolve(session: AsyncSession, case: Case, user_id: int, resolution: str) -> None:
-    if resolution not in RESOLUTIONS:
-        raise ValueError(f"unknown resolution {resolution!r}")
-    case.status = CaseStatus.resolved
-    case.resolution = resolution
-    case.closed_at = case.updated_at = utcnow()
-    if case.assignee is None:
-        case.assignee = user_id
-    session.add(case)
-    session.add(
-        AuditLog(
-            actor=actor(user_id),
-            action="case.resolved",
-            case_id=case.id,
-            details={"resolution": resolution},
-        )
-    )
-    log.info("case %s resolved: %s", case.number, resolution)
-
-
-async def reroute_targets(session: AsyncSession, case: Case) -> list[Commission]:
-    """Every other commission, the central committee last."""
-    rows = (
-        await session.exec(select(Commission).where(Commission.code != case.commission_code))
-    ).all()
-    return sorted(rows, key=lambda c: (c.code == CENTRAL, c.code))
+    await actions.resolve(session, case, actor(user_id), resolution, assignee=user_id)
 
 
 async def reroute(
     session: AsyncSession, case: Case, user_id: int, target_code: str, reason: str
 ) -> Commission:
     """Not ours: move the case to another region's commission, which is alerted at once."""
-    target = await session.get(Commission, target_code)
-    if target is None or target.code == case.commission_code:
-        raise ValueError(f"cannot reroute {case.number} to {target_code!r}")
-    source = case.commission_code
-    moves = await session.exec(
-        select(func.count()).where(AuditLog.case_id == case.id, AuditLog.action == "case.rerouted")
-    )
-    ref = f"case{case.id}.reroute{int(moves.one()) + 1}"
-    if target.region is not None and target.region != case.region:
-        case.region, case.district = target.region, None
-    case.commission_code = target.code
-    case.assignee = None
-    case.status = CaseStatus.new
-    case.updated_at = utcnow()
-    session.add(case)
-    payload = {"rerouted_from": source, "reason": reason}
-    recipients = [(Channel.email, address) for address in target.emails]
-    if target.telegram_chat_id is not None:
-        recipients.append((Channel.telegram, str(target.telegram_chat_id)))
-    for channel, recipient in recipients:
-        await enqueue(
-            session,
-            kind=NotificationKind.alert,
-            channel=channel,
-            recipient=recipient,
-            ref=ref,
-            case_id=case.id,
-            commission_code=target.code,
-            language=target.language,
-            payload=payload,
-        )
-    session.add(
-        AuditLog(
-            actor=actor(user_id),
-            action="case.rerouted",
-            case_id=case.id,
-            details={"from": source, "to": target.code, "reason": reason},
-        )
-    )
-    log.info("case %s rerouted %s -> %s", case.number, source, target.code)
-    return target
+    return await actions.reroute(session, case, actor(user_id), target_code, reason)

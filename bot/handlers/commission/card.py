@@ -72,15 +72,24 @@ def _heading(
     ]
 
 
+def _number(number: str, url: str | None) -> str:
+    if url is None:
+        return escape(number)
+    return f'<a href="{escape(url, quote=True)}">{escape(number)}</a>'
+
+
 def render_card(
-    data: CardData, language: str, zone: ZoneInfo, status_line: str | None = None
+    data: CardData, language: str, zone: ZoneInfo, status_line: str | None = None,
+    case_url: str | None = None,
 ) -> str:
-    """Telegram HTML of the card; every value from the case is escaped."""
+    """Telegram HTML of the card; every value from the case is escaped. With `case_url` (from
+    WEB_BASE_URL) the case number links to its page in the web console."""
     w, case = words(language), data.case
     title = w["rerouted_case"] if data.rerouted_from else w["new_case"]
     text = case.text if len(case.text) <= TEXT_SHOWN else case.text[:TEXT_SHOWN] + w["cut"]
     lines = _heading(
-        case, f"🆕 <b>{escape(case.number)}</b> · {escape(title)}", case.created_at, language, zone
+        case, f"🆕 <b>{_number(case.number, case_url)}</b> · {escape(title)}", case.created_at,
+        language, zone,
     )
     if data.rerouted_from:
         moved = w["rerouted"].format(source=data.rerouted_from, reason=data.reason or "—")

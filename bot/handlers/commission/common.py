@@ -30,7 +30,9 @@ async def card_text(
 ) -> str:
     """The case's card as it is now, with `status` as its last line."""
     data = await load_card(session, allowed.case)
-    return render_card(data, allowed.commission.language, settings.zone, status)
+    base = settings.WEB_BASE_URL
+    url = f"{base}/cases/{allowed.case.number}" if base else None
+    return render_card(data, allowed.commission.language, settings.zone, status, case_url=url)
 
 
 async def edit_card(

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from core.crypto import Keyring, installed_keyring
+from models.search import rebuilt_after_batch
 from models.types import UTCDateTime
 
 revision = '0009'
@@ -170,6 +171,9 @@ def upgrade() -> None:
         batch.drop_index('ix_notification_recipient')
         batch.create_index('ix_notification_recipient',
                            ['recipient_hash', 'kind', 'created_at'], unique=False)
+    # Batch mode copied `case` on SQLite, which drops the web console's full-text triggers.
+    for statement in rebuilt_after_batch(op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def _decrypt_rows(ring: Keyring) -> None:
@@ -223,3 +227,6 @@ def downgrade() -> None:
                                    postgresql_using=json_back['postgresql_using'])
             else:
                 batch.alter_column(column, type_=new, existing_type=sa.Text())
+    # Batch mode copied `case` on SQLite, which drops the web console's full-text triggers.
+    for statement in rebuilt_after_batch(op.get_bind().dialect.name):
+        op.execute(statement)
