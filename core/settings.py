@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     OUTBOX_LEASE_SECONDS: float = Field(default=120.0, ge=10.0, le=3600.0)
     REDIS_URL: str | None = None
 
+    # Delivery at election-day volume (issue 15): SMTP connections kept open per relay (one
+    # message on each at a time); the health and metrics server (/healthz, /readyz,
+    # /metrics; unset port: not served).
+    SMTP_CONNECTIONS: int = Field(default=4, ge=1, le=64)
+    METRICS_HOST: str = "127.0.0.1"
+    METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)
+
     # HMAC key of receipt codes; when unset, a key file is kept beside the evidence files.
     RECEIPT_KEY: SecretStr | None = None
     LOG_LEVEL: str = "INFO"

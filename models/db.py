@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.status import STATUS
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -49,10 +52,28 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 SessionFactory = async_sessionmaker[AsyncSession]
+OWES = "shagym.owes"  # session.info key: this transaction owed notifications (models.outbox)
+
+
+class StoreSession(Session):
+    """The sessions of the store: a commit that owed notifications rings the outbox's bell."""
+
+
+@event.listens_for(StoreSession, "after_commit")
+def _owed_committed(session: Session) -> None:
+    if session.info.pop(OWES, False):
+        STATUS.ring()
+
+
+@event.listens_for(StoreSession, "after_rollback")
+def _owed_rolled_back(session: Session) -> None:
+    session.info.pop(OWES, None)
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return async_sessionmaker(
+        engine, class_=AsyncSession, sync_session_class=StoreSession, expire_on_commit=False
+    )
 
 
 @functools.cache
