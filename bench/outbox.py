@@ -45,6 +45,7 @@ from models.db import SessionFactory, create_engine, create_session_factory  # n
 from models.migrate import upgrade  # noqa: E402
 from models.tables import Notification, NotificationStatus  # noqa: E402
 from models.types import utcnow  # noqa: E402
+from notify.mailmsg import message_bytes  # noqa: E402
 from notify.service import build_worker, deliver_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,7 +152,7 @@ class Capture:
         original = smtp.SmtpTransport.send
 
         async def send(transport: Any, message: Any, sender: str, recipient: str) -> Any:
-            self.messages.append((sender, recipient, message.as_bytes(policy=message.policy)))
+            self.messages.append((sender, recipient, message_bytes(message)))
             return await original(transport, message, sender, recipient)
 
         smtp.SmtpTransport.send = send  # type: ignore[method-assign]

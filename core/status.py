@@ -29,6 +29,7 @@ class Connection:
 class Status:
     def __init__(self) -> None:
         self.connections: dict[str, Connection] = {}
+        self.metrics_port: int | None = None  # where /metrics listens (METRICS_PORT=0: free)
         self._bells: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
 
     def expect(self, name: str) -> None:

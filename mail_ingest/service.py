@@ -15,7 +15,9 @@ import ssl
 import time
 from collections.abc import Callable
 
+from core.metrics import ERRORS
 from core.settings import Settings
+from core.status import STATUS
 from mail_ingest.imap import CONNECTION_ERRORS, ImapClient
 from mail_ingest.ingest import brief_error
 from mail_ingest.poller import BATCH_MESSAGES, AfterCommit, InboxPass, PassReport
@@ -87,6 +89,8 @@ class MailService:
             try:
                 await self._connection(stop)
             except Exception as exc:  # the loop's edge: log, back off, reconnect
+                ERRORS.labels("mail").inc()
+                STATUS.report("imap", False, type(exc).__name__)
                 async with self._changed:
                     self.errors += 1
                     self._changed.notify_all()
@@ -112,6 +116,7 @@ class MailService:
         client = self.new_client()
         try:
             await asyncio.to_thread(client.connect)
+            STATUS.report("imap", True)
             started = time.monotonic()
             while not stop.is_set():
                 await self._pass(client)

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from core.metrics import ERRORS
 from models.tables import Notification
 from notify import claims
 from notify.content import Loaded
@@ -97,6 +98,7 @@ class Holding:
                 if await self._covered(row):
                     await self.worker.deliver(row, loaded)
             except Exception:  # settling failed: the lease runs out and the row comes back
+                ERRORS.labels("outbox").inc()
                 log.error("notification %s: could not be settled", row.id, exc_info=True)
             finally:
                 await self._done()

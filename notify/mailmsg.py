@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import functools
+import io
+import secrets
 from dataclasses import dataclass, field
+from email.generator import BytesGenerator
 from email.header import Header
 from email.headerregistry import BaseHeader
 from email.message import EmailMessage
@@ -137,3 +140,20 @@ def build_message(draft: Draft, now: dt.datetime) -> EmailMessage:
         maintype, _, subtype = part.mime_type.partition("/")
         message.add_attachment(part.content, maintype, subtype, filename=part.filename)
     return message
+
+
+class _Generator(BytesGenerator):
+    @classmethod
+    def _make_boundary(cls, text: str | None = None) -> str:
+        # The stdlib draws 64 random bits and then compiles a regex to check the boundary is
+        # not in the text (~0.3 ms per part); 128 bits drawn at send time cannot be guessed
+        # by whoever wrote the text, so there is nothing to check.
+        return f"==============={secrets.token_hex(16)}=="
+
+
+def message_bytes(message: EmailMessage) -> bytes:
+    """The message as sent: flattened under its own policy (aiosmtplib's `send_message` would
+    re-flatten it under the stock SMTP policy)."""
+    out = io.BytesIO()
+    _Generator(out, mangle_from_=False, policy=message.policy).flatten(message)
+    return out.getvalue()

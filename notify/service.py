@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import random
 
+from core.metrics import ERRORS
 from core.settings import Settings
 from core.status import STATUS
 from models.db import SessionFactory
@@ -74,6 +75,9 @@ async def run_outbox(settings: Settings, sessions: SessionFactory, stop: asyncio
     """Deliver the outbox until `stop` is set; the channels' connections are closed on the way
     out, also when the runner cancels a loop that did not stop in time."""
     worker = build_worker(settings, sessions)
+    email = worker.channels.get("email")
+    if isinstance(email, EmailChannel):
+        await email.transport.probe()
     try:
         await deliver_until(worker, stop, STATUS.subscribe())
     finally:
@@ -115,6 +119,7 @@ async def _claim_until(
             rows = await worker.claim(room - len(holding))
             failures = 0
         except Exception:
+            ERRORS.labels("outbox").inc()
             failures += 1
             low, high = ERROR_BACKOFF_SECONDS
             delay = min(high, low * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)

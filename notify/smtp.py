@@ -12,7 +12,9 @@ from typing import Any
 import aiosmtplib
 
 from core.settings import Security, Settings
+from core.status import STATUS
 from notify.errors import PermanentError, TransientError
+from notify.mailmsg import message_bytes
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,15 @@ class SmtpTransport:
         self._client = client
         return client
 
+    async def probe(self) -> None:
+        """Connect now (and report whether that worked) rather than at the first message."""
+        try:
+            await self._connected()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            STATUS.report("smtp", False, type(exc).__name__)
+        else:
+            STATUS.report("smtp", True)
+
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None and client.is_connected:
@@ -99,9 +110,8 @@ class SmtpTransport:
     async def send(self, message: EmailMessage, sender: str, recipient: str) -> dict[str, Any]:
         """Send to one recipient; returns {"recipients": {address: {code, message}}}.
 
-        The message is flattened under its own policy (aiosmtplib's `send_message` would
-        re-flatten it under the stock SMTP policy)."""
-        data = message.as_bytes(policy=message.policy)
+        The message is flattened under its own policy (`mailmsg.message_bytes`)."""
+        data = message_bytes(message)
         try:
             client = await self._connected()
             refused, response = await client.sendmail(sender, [recipient], data)
@@ -122,10 +132,13 @@ class SmtpTransport:
             # Our own sender refused, authentication, HELO: a configuration problem on our side
             # that is fixed by an operator, not a reason to drop what the citizen is owed.
             await self.close()
+            STATUS.report("smtp", False, f"SMTP server said {exc.code}")
             raise TransientError(f"SMTP server said {exc.code}", {"smtp": _answer(exc.code, exc.message)}) from exc  # fmt: skip
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self.close()
+            STATUS.report("smtp", False, type(exc).__name__)
             raise TransientError(f"SMTP unavailable: {type(exc).__name__}") from exc
+        STATUS.report("smtp", True)
         if recipient in refused:
             answer = refused[recipient]
             result = {"recipients": {recipient: _answer(answer.code, answer.message)}}
@@ -157,6 +170,9 @@ class SmtpPool:
             return await transport.send(message, sender, recipient)
         finally:
             self._free.put_nowait(transport)
+
+    async def probe(self) -> None:
+        await self.transports[0].probe()
 
     async def close(self) -> None:
         """Say goodbye on every idle connection (one in use is left to finish its message)."""

@@ -23,6 +23,7 @@ import random
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from core.metrics import DELIVERIES, ERRORS
 from models.db import SessionFactory
 from models.tables import Notification
 from notify import claims
@@ -167,6 +168,7 @@ class OutboxWorker:
             async with asyncio.timeout(self.delivery_timeout) as limit:
                 result = await channel.deliver(loaded)
         except TimeoutError as exc:  # ours, or one the channel did not classify
+            DELIVERIES.labels(row.channel, row.kind, "retry").inc()
             if limit.expired():
                 self._abort(channel)
                 reason = f"delivery took longer than {self.delivery_timeout:g}s"
@@ -174,18 +176,24 @@ class OutboxWorker:
                 reason = f"TimeoutError: {exc}"
             await self._retry(row, reason, {}, 0.0)
         except Deferred as paced:
+            DELIVERIES.labels(row.channel, row.kind, "paced").inc()
             at = self.clock.now() + dt.timedelta(seconds=paced.seconds)
             await claims.retry_later(
                 self.sessions, row, at=at, error=str(paced), result=row.result, count_attempt=False
             )
         except PermanentError as exc:
+            DELIVERIES.labels(row.channel, row.kind, "dead").inc()
             await self._dead(row, exc.reason, exc.result)
         except TransientError as exc:
+            DELIVERIES.labels(row.channel, row.kind, "retry").inc()
             await self._retry(row, exc.reason, exc.result, exc.retry_after)
         except Exception as exc:  # a bug or an unforeseen failure: retried, and logged loudly
+            DELIVERIES.labels(row.channel, row.kind, "error").inc()
+            ERRORS.labels("outbox").inc()
             log.error("notification %s (%s) failed", row.id, row.kind, exc_info=True)
             await self._retry(row, f"{type(exc).__name__}: {exc}", {}, 0.0)
         else:
+            DELIVERIES.labels(row.channel, row.kind, "sent").inc()
             await self._sent(row, result)
 
     @staticmethod
