@@ -96,12 +96,12 @@ async def serve(
     if not polling.done():
         await dp.stop_polling()
     stopper.cancel()
-    await _drain(dp)
+    await drain(dp)
     if polling.done() and polling.exception():
         raise polling.exception()  # type: ignore[misc]
 
 
-async def _drain(dp: Dispatcher) -> None:
+async def drain(dp: Dispatcher) -> None:
     """Let the updates being handled finish (their ledger rows say so)."""
     ledger: UpdateLedger = dp["ledger"]
     with contextlib.suppress(TimeoutError):
@@ -158,6 +158,11 @@ async def run_bot(settings: Settings, sessions: SessionFactory, stop: asyncio.Ev
     try:
         with contextlib.suppress(TelegramAPIError):
             await set_commands(bot)
-        await serve(dp, bot, stop)
+        if settings.BOT_MODE == "webhook":
+            from bot.webhook import serve_webhook
+
+            await serve_webhook(dp, bot, stop, settings)
+        else:
+            await serve(dp, bot, stop)
     finally:
         await bot.session.close()

@@ -7,17 +7,20 @@ reads the environment at import time.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.keys import load_or_create_key
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./shagym.db"
 PUBLIC_BOT_API = "https://api.telegram.org"
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class Security(StrEnum):
@@ -68,6 +71,13 @@ class Settings(BaseSettings):
     SMTP_CONNECTIONS: int = Field(default=4, ge=1, le=64)
     METRICS_HOST: str = "127.0.0.1"
     METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)
+    # The bot by webhook: Telegram POSTs updates to WEBHOOK_URL (the public HTTPS address of a
+    # proxy in front of WEBHOOK_HOST:WEBHOOK_PORT), each carrying WEBHOOK_SECRET.
+    BOT_MODE: Literal["polling", "webhook"] = "polling"
+    WEBHOOK_URL: str | None = None
+    WEBHOOK_SECRET: SecretStr | None = None
+    WEBHOOK_HOST: str = "127.0.0.1"
+    WEBHOOK_PORT: int = Field(default=8081, ge=0, le=65535)
 
     # HMAC key of receipt codes; when unset, a key file is kept beside the evidence files.
     RECEIPT_KEY: SecretStr | None = None
@@ -93,6 +103,19 @@ class Settings(BaseSettings):
                 "use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db"
             )
         return value
+
+    @field_validator("WEBHOOK_SECRET")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN.match(value.get_secret_value()):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.BOT_MODE == "webhook" and not (self.WEBHOOK_URL and self.WEBHOOK_SECRET):
+            raise ValueError("BOT_MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

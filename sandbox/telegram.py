@@ -32,7 +32,9 @@ next calls of a method ("*" for any but getUpdates) fail — 429 with `retry_aft
 400 — `emu.block(chat_id)` answers 403 "bot was blocked by the user" for that chat.
 `emu.hold("sendMessage")` keeps such calls unanswered until `emu.release("sendMessage")`
 (`emu.held(method)` counts the waiting ones) — a hung API, or the moment to crash a bot in.
-`emu.redeliver(update_id)` delivers an update again (same id); `emu.calls` logs every call as
+`emu.redeliver(update_id)` delivers an update again (same id); after the bot's setWebhook,
+updates are POSTed to it and retried on a non-2xx or a timeout (`emu.webhook`,
+`sandbox.telegram_webhook`); `emu.calls` logs every call as
 `Call(method, params, status)`; `emu.count(method, chat_id=None)` counts successful ones.
 
 Faithful where it matters to the bot: HTML is parsed as Telegram does (unsupported tags,
@@ -56,6 +58,7 @@ from aiohttp import web
 
 from sandbox.telegram_driver import ChatView, SentMessage, UserDriver, new_file_ids
 from sandbox.telegram_methods import METHODS, ApiError
+from sandbox.telegram_webhook import Webhook, WebhookPusher
 
 __all__ = ["Call", "ChatView", "SentMessage", "TelegramEmulator", "UserDriver"]
 
@@ -166,6 +169,10 @@ class TelegramEmulator:
         self._waiting: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.webhook: Webhook | None = None  # set by setWebhook (sandbox.telegram_webhook)
+        self.webhook_timeout = 10.0  # seconds a delivery may take before it is tried again
+        self.webhook_retry_delay = 0.2
+        self._pusher: WebhookPusher | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -185,6 +192,7 @@ class TelegramEmulator:
         return self.base_url
 
     async def stop(self) -> None:
+        await self.delete_webhook(drop_pending=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -333,14 +341,48 @@ class TelegramEmulator:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **body}
         self._delivered[update_id] = update
-        self._updates.append(update)
+        self._queue(update)
         await self.notify()
         return update_id
 
     async def redeliver(self, update_id: int) -> None:
         """Deliver an update again with the same update_id (Telegram does after a timeout)."""
-        self._updates.append(self._delivered[update_id])
+        self._queue(self._delivered[update_id])
         await self.notify()
+
+    def _queue(self, update: dict[str, Any]) -> None:
+        if self._pusher is not None:
+            self._pusher.push(update)
+        else:
+            self._updates.append(update)
+
+    # -- webhook (sandbox.telegram_webhook) ------------------------------------------------
+
+    async def set_webhook(self, params: dict[str, Any]) -> None:
+        await self.delete_webhook(drop_pending=bool(params.get("drop_pending_updates")))
+        allowed = params.get("allowed_updates")
+        self.webhook = Webhook(
+            url=str(params["url"]),
+            secret=params.get("secret_token") or None,
+            allowed_updates=list(allowed) if allowed else None,
+            max_connections=int(params.get("max_connections") or 40),
+            timeout=self.webhook_timeout,
+            retry_delay=self.webhook_retry_delay,
+        )
+        self._pusher = WebhookPusher(self.webhook, self._changed)
+        pending, self._updates = self._updates, []
+        for update in pending:
+            self._pusher.push(update)
+        self._pusher.start()
+
+    async def delete_webhook(self, drop_pending: bool = False) -> None:
+        pusher, self._pusher = self._pusher, None
+        if pusher is None:
+            return
+        await pusher.stop()
+        if not drop_pending:
+            self._updates.extend(pusher.hook.queue)
+        self.webhook = None
 
     async def push_message(self, sender: UserDriver, chat: ChatView, extra: dict[str, Any]) -> int:
         message = {
@@ -396,6 +438,12 @@ class TelegramEmulator:
             await self._changed.wait_for(predicate)
 
     async def get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
