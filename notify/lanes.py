@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from core.metrics import ERRORS
 from models.tables import Notification
 from notify import claims
+from notify.coalesce import gather_crowded
 from notify.content import Loaded
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class Holding:
         self.in_flight = 0
         self.loaded: dict[int | None, Loaded] = {}  # what each row is about, loaded at claim
         self.closed = False
-        self._changed = asyncio.Condition()
+        self.changed = asyncio.Condition()
 
     def __len__(self) -> int:
         return self.in_flight + sum(len(rows) for rows in self.waiting.values())
@@ -52,21 +53,21 @@ class Holding:
     async def add(
         self, rows: Iterable[Notification], loaded: dict[int | None, Loaded] | None = None
     ) -> None:
-        async with self._changed:
+        async with self.changed:
             self.loaded.update(loaded or {})
             for row in rows:
                 self.waiting[row.channel].append(row)
-            self._changed.notify_all()
+            self.changed.notify_all()
 
     async def close(self) -> None:
         """No more rows will be added: the lanes end once theirs are delivered."""
-        async with self._changed:
+        async with self.changed:
             self.closed = True
-            self._changed.notify_all()
+            self.changed.notify_all()
 
     async def wait_below(self, count: int) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: len(self) < count)
+        async with self.changed:
+            await self.changed.wait_for(lambda: len(self) < count)
 
     async def run(self) -> None:
         """Every channel's lanes, until the holding is closed and empty."""
@@ -79,23 +80,28 @@ class Holding:
 
     async def _next(self, channel: str) -> Notification | None:
         queue = self.waiting[channel]
-        async with self._changed:
-            await self._changed.wait_for(lambda: bool(queue) or self.closed)
+        async with self.changed:
+            await self.changed.wait_for(lambda: bool(queue) or self.closed)
             if not queue:
                 return None
             self.in_flight += 1
             return queue.popleft()
 
     async def _done(self) -> None:
-        async with self._changed:
+        async with self.changed:
             self.in_flight -= 1
-            self._changed.notify_all()
+            self.changed.notify_all()
 
     async def _lane(self, channel: str) -> None:
         while (row := await self._next(channel)) is not None:
             try:
                 loaded = self.loaded.pop(row.id, None)
-                if await self._covered(row):
+                if not await self._covered(row):
+                    continue
+                together = await gather_crowded(self, row, loaded)
+                if together:
+                    await self.worker.deliver_together(together)
+                else:
                     await self.worker.deliver(row, loaded)
             except Exception:  # settling failed: the lease runs out and the row comes back
                 ERRORS.labels("outbox").inc()
@@ -110,7 +116,7 @@ class Holding:
             return True
         # The lanes wait while the rows are renewed: none may start a row whose lease is being
         # moved under it.
-        async with self._changed:
+        async with self.changed:
             if self._covers(row, need):  # another lane renewed it meanwhile
                 return True
             waiting = [r for rows in self.waiting.values() for r in rows]
@@ -125,10 +131,13 @@ class Holding:
                 still = [r for r in rows if r.id in kept]
                 rows.clear()
                 rows.extend(still)
-            self._changed.notify_all()
+            self.changed.notify_all()
         for lost in (r for r in [row, *waiting] if r.id not in kept):
             log.warning("notification %s: lease lost while waiting in the batch", lost.id)
         return row.id in kept
+
+    def covers(self, row: Notification) -> bool:
+        return self._covers(row, dt.timedelta(seconds=self.worker.delivery_timeout) + MARGIN)
 
     def _covers(self, row: Notification, need: dt.timedelta) -> bool:
         return row.lease_until is not None and row.lease_until - self.worker.clock.now() >= need

@@ -20,7 +20,8 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from core.metrics import DELIVERIES, ERRORS
@@ -50,6 +51,15 @@ class ChannelAdapter(Protocol):
         Deferred."""
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Coalescing(Protocol):
+    """A channel that can carry several rows in one message when its recipient is crowded."""
+
+    def coalesces(self, loaded: Loaded) -> bool: ...
+
+    async def deliver_many(self, items: list[Loaded]) -> dict[str, Any]: ...
 
 
 @runtime_checkable
@@ -109,8 +119,17 @@ class OutboxWorker:
         self.kinds = kinds  # only these kinds of notification (None: all)
         self.settler = Settler(sessions)
 
-    async def claim(self, limit: int | None = None) -> list[Notification]:
-        """Claim up to `limit` (default the batch) due rows on this worker's channels."""
+    async def claim(
+        self,
+        limit: int | None = None,
+        *,
+        recipients: list[str] | None = None,
+        kinds: set[str] | None = None,
+    ) -> list[Notification]:
+        """Claim up to `limit` (default the batch) due rows on this worker's channels (of its
+        kinds, narrowed to `kinds` and `recipients` when given)."""
+        if kinds is not None and self.kinds is not None:
+            kinds = kinds & self.kinds
         return await claims.claim(
             self.sessions,
             now=self.clock.now(),
@@ -118,7 +137,8 @@ class OutboxWorker:
             channels=self.channels,
             limit=limit or self.batch,
             domain=self.domain,
-            kinds=self.kinds,
+            kinds=self.kinds if kinds is None else kinds,
+            recipients=recipients,
         )
 
     async def run_once(self) -> int:
@@ -164,37 +184,64 @@ class OutboxWorker:
             async with self.sessions() as session:
                 loaded = await load(session, row)
         channel = self.channels[row.channel]
+        await self._attempt([row], channel, partial(channel.deliver, loaded))
+
+    async def deliver_together(self, items: list[tuple[Notification, Loaded]]) -> None:
+        """Several rows in one message (`notify.coalesce`): each settled by its outcome."""
+        channel = self.channels[items[0][0].channel]
+        assert isinstance(channel, Coalescing)
+        call = partial(channel.deliver_many, [loaded for _, loaded in items])
+        await self._attempt([row for row, _ in items], channel, call)
+
+    async def _attempt(
+        self,
+        rows: list[Notification],
+        channel: ChannelAdapter,
+        call: Callable[[], Awaitable[dict[str, Any]]],
+    ) -> None:
+        first = rows[0]
+
+        def count(result: str) -> None:
+            DELIVERIES.labels(first.channel, first.kind, result).inc(len(rows))
+
         try:
             async with asyncio.timeout(self.delivery_timeout) as limit:
-                result = await channel.deliver(loaded)
+                result = await call()
         except TimeoutError as exc:  # ours, or one the channel did not classify
-            DELIVERIES.labels(row.channel, row.kind, "retry").inc()
+            count("retry")
             if limit.expired():
                 self._abort(channel)
                 reason = f"delivery took longer than {self.delivery_timeout:g}s"
             else:
                 reason = f"TimeoutError: {exc}"
-            await self._retry(row, reason, {}, 0.0)
+            for row in rows:
+                await self._retry(row, reason, {}, 0.0)
         except Deferred as paced:
-            DELIVERIES.labels(row.channel, row.kind, "paced").inc()
+            count("paced")
             at = self.clock.now() + dt.timedelta(seconds=paced.seconds)
-            await claims.retry_later(
-                self.sessions, row, at=at, error=str(paced), result=row.result, count_attempt=False
-            )
+            for row in rows:
+                await claims.retry_later(
+                    self.sessions, row, at=at, error=str(paced), result=row.result,
+                    count_attempt=False,
+                )  # fmt: skip
         except PermanentError as exc:
-            DELIVERIES.labels(row.channel, row.kind, "dead").inc()
-            await self._dead(row, exc.reason, exc.result)
+            count("dead")
+            for row in rows:
+                await self._dead(row, exc.reason, exc.result)
         except TransientError as exc:
-            DELIVERIES.labels(row.channel, row.kind, "retry").inc()
-            await self._retry(row, exc.reason, exc.result, exc.retry_after)
+            count("retry")
+            for row in rows:
+                await self._retry(row, exc.reason, exc.result, exc.retry_after)
         except Exception as exc:  # a bug or an unforeseen failure: retried, and logged loudly
-            DELIVERIES.labels(row.channel, row.kind, "error").inc()
+            count("error")
             ERRORS.labels("outbox").inc()
-            log.error("notification %s (%s) failed", row.id, row.kind, exc_info=True)
-            await self._retry(row, f"{type(exc).__name__}: {exc}", {}, 0.0)
+            log.error("notification %s (%s) failed", first.id, first.kind, exc_info=True)
+            for row in rows:
+                await self._retry(row, f"{type(exc).__name__}: {exc}", {}, 0.0)
         else:
-            DELIVERIES.labels(row.channel, row.kind, "sent").inc()
-            await self._sent(row, result)
+            count("sent")
+            for row in rows:
+                await self._sent(row, result)
 
     @staticmethod
     def _abort(channel: ChannelAdapter) -> None:

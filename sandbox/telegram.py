@@ -29,7 +29,8 @@ Reading what the bot sent: `chat.sent` (messages now, edits applied, as `SentMes
 
 Faults: `emu.inject("sendMessage", status=429, retry_after=1, times=3, chat_id=None)` makes the
 next calls of a method ("*" for any but getUpdates) fail — 429 with `retry_after`, 5xx, 403,
-400 — `emu.block(chat_id)` answers 403 "bot was blocked by the user" for that chat.
+400 — `emu.block(chat_id)` answers 403 "bot was blocked by the user" for that chat;
+`emu.limit_groups(20)` answers 429 with `retry_after` past 20 messages a minute to a group.
 `emu.hold("sendMessage")` keeps such calls unanswered until `emu.release("sendMessage")`
 (`emu.held(method)` counts the waiting ones) — a hung API, or the moment to crash a bot in.
 `emu.redeliver(update_id)` delivers an update again (same id); after the bot's setWebhook,
@@ -49,7 +50,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -173,6 +176,8 @@ class TelegramEmulator:
         self.webhook_timeout = 10.0  # seconds a delivery may take before it is tried again
         self.webhook_retry_delay = 0.2
         self._pusher: WebhookPusher | None = None
+        self.group_per_minute: int | None = None  # Telegram's ~20 a minute: see limit_groups
+        self._group_sent: dict[int, deque[float]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -321,6 +326,31 @@ class TelegramEmulator:
     def count(self, method: str, chat_id: int | None = None) -> int:
         """Successful calls of `method` (to `chat_id` when given)."""
         return self.counts.get((method.lower(), chat_id), 0)
+
+    def limit_groups(self, per_minute: int = 20) -> None:
+        """Refuse more than `per_minute` messages a minute to one group, as Telegram does:
+        429 "Too Many Requests: retry after N" with `parameters.retry_after`."""
+        self.group_per_minute = per_minute
+
+    def _flood(self, method: str, params: dict[str, Any]) -> Fault | None:
+        chat_id = params.get("chat_id")
+        if (
+            self.group_per_minute is None
+            or not method.lower().startswith("send")
+            or method.lower() == "sendchataction"
+            or not isinstance(chat_id, int)
+            or chat_id >= 0
+        ):
+            return None
+        now = time.monotonic()
+        sent = self._group_sent.setdefault(chat_id, deque())
+        while sent and sent[0] <= now - 60.0:
+            sent.popleft()
+        if len(sent) >= self.group_per_minute:
+            wait = max(1, math.ceil(sent[0] + 60.0 - now))
+            return Fault(method, 429, f"Too Many Requests: retry after {wait}", wait, 1, chat_id)
+        sent.append(now)
+        return None
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self.faults:
@@ -496,7 +526,7 @@ class TelegramEmulator:
             finally:
                 self._waiting[method.lower()] -= 1
         handler = METHODS.get(method.lower())
-        fault = self._take_fault(method, params)
+        fault = self._take_fault(method, params) or self._flood(method, params)
         if fault is not None:
             return self._fault_response(method, params, fault)
         if handler is None:

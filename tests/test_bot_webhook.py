@@ -72,9 +72,10 @@ async def webhook_bot(
 
 
 async def _post(url: str, body: dict[str, Any], headers: dict[str, str]) -> int:
-    async with aiohttp.ClientSession() as client, client.post(
-        url, json=body, headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(url, json=body, headers=headers) as response,
+    ):
         return response.status
 
 
@@ -148,9 +149,10 @@ async def test_a_delivery_that_times_out_is_delivered_again_and_recorded_once(
 
 async def test_getupdates_is_refused_while_the_webhook_is_set(webhook_bot):
     emu = webhook_bot.emu
-    async with aiohttp.ClientSession() as client, client.get(
-        f"{emu.base_url}/bot{emu.token}/getUpdates"
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{emu.base_url}/bot{emu.token}/getUpdates") as response,
+    ):
         assert response.status == 409
 
 

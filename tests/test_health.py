@@ -87,17 +87,18 @@ async def test_it_counts_cases_and_the_outbox_backlog_in_prometheus_format(sessi
         await report(sessions, intake_ctx)
         await report(sessions, intake_ctx, "Ещё одно обращение о приписках.", sender="5550002")
         _, after = await _get(f"{base}/metrics")
-    opened = 'shagym_cases_opened_total'
-    assert _sample(after, opened, channel="telegram") - _sample(before, opened, channel="telegram") == 2  # noqa: E501
+    opened = "shagym_cases_opened_total"
+    assert (
+        _sample(after, opened, channel="telegram") - _sample(before, opened, channel="telegram")
+        == 2
+    )  # noqa: E501
     assert _sample(after, "shagym_outbox_owed", channel="email") == 2  # one alert each
     assert _sample(after, "shagym_outbox_owed", channel="telegram") == 4  # alert + ack each
     assert _sample(after, "shagym_outbox_oldest_owed_seconds") > 0
     assert "shagym_ingest_lag_seconds_bucket" in after
 
 
-async def test_shagym_run_serves_health_on_metrics_port_and_is_ready_once_smtp_is(
-    tmp_path, sink
-):
+async def test_shagym_run_serves_health_on_metrics_port_and_is_ready_once_smtp_is(tmp_path, sink):
     from core.settings import Settings
 
     settings = Settings(  # type: ignore[call-arg]
