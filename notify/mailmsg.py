@@ -54,8 +54,16 @@ class StrictPolicy(EmailPolicy):
             return f"{name}: {encoded}{self.linesep}"
         return super()._fold(name, value, refold_binary)  # type: ignore[misc]
 
+    def header_max_count(self, name: str) -> int | None:
+        return _max_count(self, name.lower())  # the stdlib builds a class for each lookup
+
     # One policy object is shared by every message (STRICT); the caches key on it too.
     __hash__ = object.__hash__
+
+
+@functools.lru_cache(maxsize=256)
+def _max_count(policy: StrictPolicy, name: str) -> int | None:
+    return EmailPolicy.header_max_count(policy, name)  # type: ignore[no-any-return]
 
 
 @functools.lru_cache(maxsize=4096)
