@@ -7,7 +7,8 @@ Each complaint's Subject carries a token (`LAT-<rate>-<n>`) that the alert's Sub
 the latency of a complaint is (sink accepted its alert) − (APPEND of it returned). The service
 is started afresh for every rate and store, and is ready (`/readyz` answers 200) before the
 first complaint. `--profile` records the service with py-spy during the 50/s run
-(bench/results/alert_latency.<store>.pyspy.txt: the functions most often on the stack).
+(bench/results/alert_latency.<store>.pyspy.txt: the functions most often on the stack; the
+collapsed stacks stay beside it as .pyspy.raw, not committed).
 
 Usage: .venv/bin/python bench/alert_latency.py [--seconds 30] [--rates 20,50] [--no-postgres]
 [--profile]. Writes bench/results/alert_latency.json.
@@ -173,7 +174,7 @@ async def one_rate(url: str, rate: int, seconds: float, profile: Path | None) ->
     }
 
 
-def top_frames(raw: Path, count: int = 25) -> list[str]:
+def top_frames(raw: Path, count: int = 70) -> list[str]:
     """py-spy's raw (collapsed) stacks → the functions most often on the stack (inclusive)."""
     totals: dict[str, int] = {}
     samples = 0
@@ -227,7 +228,6 @@ async def measure(store: str, rates: list[int], seconds: float, profile: bool) -
         if spied is not None and spied.exists() and rate == rates[-1]:
             top = top_frames(spied)
             spied.with_suffix(".txt").write_text("\n".join(top) + "\n")
-            spied.unlink()
     return runs
 
 
