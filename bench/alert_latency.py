@@ -129,7 +129,7 @@ async def one_rate(url: str, rate: int, seconds: float, profile: Path | None) ->
             "SMTP_SECURITY": "none", "MAIL_FROM": "Shagym <hotline@shagym.test>",
             "ATTACHMENTS_DIR": f"{tmp}/attachments", "METRICS_PORT": str(metrics),
             "COMMISSIONS_FILE": str(ROOT / "config" / "commissions.example.toml"),
-            "LOG_LEVEL": "WARNING", "IMAP_POLL_SECONDS": "1",
+            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "IMAP_POLL_SECONDS": "1",
         }  # fmt: skip
         command = [sys.executable, "-m", "shagym", "run", "--only", "mail,outbox"]
         service = subprocess.Popen(command, cwd=tmp, env=env)
