@@ -15,13 +15,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramAPIError
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramServerError
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 
 from bot.api import make_bot
 from bot.dispatcher import create_dispatcher, set_commands
 from bot.ledger import LedgerPrefetch, UpdateLedger
 from core.settings import Settings
+from core.status import STATUS
 from intake.analyse import analyse
 from intake.routing import due_date
 from models.db import SessionFactory
@@ -47,10 +54,33 @@ async def replay_unfinished(dp: Dispatcher, bot: Bot) -> int:
     return len(payloads)
 
 
+class ConnectionReporter(BaseRequestMiddleware):
+    """Tells `core.status` whether the Bot API answers (for /readyz): every call that gets an
+    answer says it is up, one that fails on the network or with a 5xx says it is down."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            response = await make_request(bot, method)
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            STATUS.report("telegram", False, type(exc).__name__)
+            raise
+        except TelegramAPIError:
+            STATUS.report("telegram", True)  # an answer, if not the one hoped for
+            raise
+        STATUS.report("telegram", True)
+        return response
+
+
 async def serve(
     dp: Dispatcher, bot: Bot, stop: asyncio.Event, *, polling_timeout: int = 10
 ) -> None:
     """Replay the ledger, then poll until `stop` is set."""
+    bot.session.middleware(ConnectionReporter())
     bot.session.middleware(LedgerPrefetch(dp["ledger"]))
     await replay_unfinished(dp, bot)
     with contextlib.suppress(TelegramAPIError):
@@ -66,12 +96,12 @@ async def serve(
     if not polling.done():
         await dp.stop_polling()
     stopper.cancel()
-    await _drain(dp)
+    await drain(dp)
     if polling.done() and polling.exception():
         raise polling.exception()  # type: ignore[misc]
 
 
-async def _drain(dp: Dispatcher) -> None:
+async def drain(dp: Dispatcher) -> None:
     """Let the updates being handled finish (their ledger rows say so)."""
     ledger: UpdateLedger = dp["ledger"]
     with contextlib.suppress(TimeoutError):
@@ -128,6 +158,11 @@ async def run_bot(settings: Settings, sessions: SessionFactory, stop: asyncio.Ev
     try:
         with contextlib.suppress(TelegramAPIError):
             await set_commands(bot)
-        await serve(dp, bot, stop)
+        if settings.BOT_MODE == "webhook":
+            from bot.webhook import serve_webhook
+
+            await serve_webhook(dp, bot, stop, settings)
+        else:
+            await serve(dp, bot, stop)
     finally:
         await bot.session.close()

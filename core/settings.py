@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
+import re
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.crypto import Keyring, new_key_text, parse_key
@@ -24,6 +26,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./shagym.db"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", ""})
 log = logging.getLogger(__name__)
 PUBLIC_BOT_API = "https://api.telegram.org"
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class Security(StrEnum):
@@ -67,6 +70,20 @@ class Settings(BaseSettings):
     # delivers the rows the dead process held (renewed while a batch is delivered).
     OUTBOX_LEASE_SECONDS: float = Field(default=120.0, ge=10.0, le=3600.0)
     REDIS_URL: str | None = None
+
+    # Delivery at election-day volume (issue 15): SMTP connections kept open per relay (one
+    # message on each at a time); the health and metrics server (/healthz, /readyz,
+    # /metrics; unset port: not served).
+    SMTP_CONNECTIONS: int = Field(default=4, ge=1, le=64)
+    METRICS_HOST: str = "127.0.0.1"
+    METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)
+    # The bot by webhook: Telegram POSTs updates to WEBHOOK_URL (the public HTTPS address of a
+    # proxy in front of WEBHOOK_HOST:WEBHOOK_PORT), each carrying WEBHOOK_SECRET.
+    BOT_MODE: Literal["polling", "webhook"] = "polling"
+    WEBHOOK_URL: str | None = None
+    WEBHOOK_SECRET: SecretStr | None = None
+    WEBHOOK_HOST: str = "127.0.0.1"
+    WEBHOOK_PORT: int = Field(default=8081, ge=0, le=65535)
 
     # HMAC key of receipt codes; when unset, a key file is kept beside the evidence files.
     RECEIPT_KEY: SecretStr | None = None
@@ -137,6 +154,18 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("use an http:// or https:// address, e.g. https://shagym.example.kz")
         return value.rstrip("/") if value else None
+    @field_validator("WEBHOOK_SECRET")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN.match(value.get_secret_value()):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.BOT_MODE == "webhook" and not (self.WEBHOOK_URL and self.WEBHOOK_SECRET):
+            raise ValueError("BOT_MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

@@ -7,6 +7,7 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.crypto import keyed_hash
+from core.metrics import report_committed
 from intake.analyse import Analysis, analyse
 from intake.attachments import store_bytes
 from intake.category import CATEGORIES
@@ -25,7 +27,7 @@ from intake.receipts import hash_code, new_code
 from intake.region import detect_region
 from intake.related import PendingEntities, link_related, simhash
 from intake.routing import CENTRAL, due_date, route
-from models.db import insert_ignore
+from models.db import insert_ignore, on_commit
 from models.outbox import enqueue_all, owed
 from models.tables import (
     Attachment,
@@ -388,6 +390,7 @@ async def open_case(
         },
     }
     await _owe(session, owed_now, audit)
+    on_commit(session, partial(report_committed, raw.channel, raw.received_at, True))
     log.info("case %s opened, routed to %s", case.number, commission_code)
     return OpenedCase(case=case, receipt_code=code, analysis=analysis, related=related)
 
@@ -444,6 +447,8 @@ async def append_to_case(
         "details": {"direction": direction, "message": message.id},
     }
     await _owe(session, owed_now, audit)
+    if direction == Direction.citizen_in:
+        on_commit(session, partial(report_committed, raw.channel, raw.received_at, False))
     log.info("case %s: %s message added", case.number, direction)
     return message
 

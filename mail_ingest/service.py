@@ -15,7 +15,9 @@ import ssl
 import time
 from collections.abc import Callable
 
+from core.metrics import ERRORS
 from core.settings import Settings
+from core.status import STATUS
 from mail_ingest.imap import CONNECTION_ERRORS, ImapClient
 from mail_ingest.ingest import brief_error
 from mail_ingest.poller import BATCH_MESSAGES, AfterCommit, InboxPass, PassReport
@@ -24,6 +26,7 @@ from models.db import SessionFactory
 log = logging.getLogger(__name__)
 RENEW_AFTER = 25 * 60.0  # seconds a connection is used before a fresh login
 IDLE_SLICE = 5 * 60.0  # longest single IDLE; a pass follows every wake-up
+AFTER_MAIL_IDLE = 1.0  # the IDLE after a pass that found mail
 
 
 class Backoff:
@@ -87,6 +90,8 @@ class MailService:
             try:
                 await self._connection(stop)
             except Exception as exc:  # the loop's edge: log, back off, reconnect
+                ERRORS.labels("mail").inc()
+                STATUS.report("imap", False, type(exc).__name__)
                 async with self._changed:
                     self.errors += 1
                     self._changed.notify_all()
@@ -112,20 +117,26 @@ class MailService:
         client = self.new_client()
         try:
             await asyncio.to_thread(client.connect)
+            STATUS.report("imap", True)
             started = time.monotonic()
             while not stop.is_set():
-                await self._pass(client)
+                found = await self._pass(client)
                 remaining = RENEW_AFTER - (time.monotonic() - started)
                 if remaining <= 0:
                     return
                 if client.can_idle:
-                    await self._idle(client, stop, min(IDLE_SLICE, remaining))
+                    # Mail that arrived during a pass may be announced by no IDLE (Dovecot's
+                    # next word can be its "Still here" two minutes later): after a pass that
+                    # found mail, IDLE only briefly before looking again.
+                    slice_ = AFTER_MAIL_IDLE if found else IDLE_SLICE
+                    await self._idle(client, stop, min(slice_, remaining))
                 else:
                     await wait_or_stop(stop, min(self.settings.IMAP_POLL_SECONDS, remaining))
         finally:
             await asyncio.to_thread(client.close)
 
-    async def _pass(self, client: ImapClient) -> None:
+    async def _pass(self, client: ImapClient) -> bool:
+        """One pass; True when it found mail (new, or stored but not yet moved)."""
         report = await self.inbox.run(client)
         self.backoff.reset()
         if report.outcomes:
@@ -139,6 +150,7 @@ class MailService:
             self.last = report
             self.reports.append(report)
             self._changed.notify_all()
+        return bool(report.outcomes or report.moved_only)
 
     async def _idle(self, client: ImapClient, stop: asyncio.Event, timeout: float) -> None:
         waiter = asyncio.ensure_future(asyncio.to_thread(client.idle, timeout))

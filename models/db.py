@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import functools
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.status import STATUS
+
+log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -52,13 +58,45 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 SessionFactory = async_sessionmaker[AsyncSession]
+OWES = "shagym.owes"  # session.info key: this transaction owed notifications (models.outbox)
+_ON_COMMIT = "shagym.on_commit"
+
+
+class StoreSession(Session):
+    """The sessions of the store: a commit that owed notifications rings the outbox's bell,
+    and what was registered with `on_commit` runs once the transaction is durable."""
+
+
+def on_commit(session: AsyncSession, action: Callable[[], None]) -> None:
+    """Run `action` after this transaction commits (forgotten if it rolls back): counting a
+    case opened only once it exists, say. `action` must not raise or do I/O."""
+    session.info.setdefault(_ON_COMMIT, []).append(action)
+
+
+@event.listens_for(StoreSession, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop(OWES, False):
+        STATUS.ring()
+    for action in session.info.pop(_ON_COMMIT, ()):
+        try:
+            action()
+        except Exception:  # bookkeeping must never undo what was committed
+            log.exception("an after-commit action failed")
+
+
+@event.listens_for(StoreSession, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(OWES, None)
+    session.info.pop(_ON_COMMIT, None)
 
 
 READ_ONLY = "shagym_read_only"
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return async_sessionmaker(
+        engine, class_=AsyncSession, sync_session_class=StoreSession, expire_on_commit=False
+    )
 
 
 def read_sessions(sessions: SessionFactory) -> SessionFactory:

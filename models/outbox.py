@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.crypto import keyed_hash
-from models.db import insert_ignore
+from models.db import OWES, insert_ignore
 from models.tables import Notification
 from models.types import utcnow
 
@@ -53,8 +53,12 @@ def owed(
 
 
 async def enqueue_all(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Add every owed notification not already owed (same idempotency key); one statement."""
-    return await insert_ignore(session, Notification, rows) if rows else 0
+    """Add every owed notification not already owed (same idempotency key); one statement.
+    The session is marked as owing: once it commits, the outbox is woken (`models.db`)."""
+    if not rows:
+        return 0
+    session.info[OWES] = True
+    return await insert_ignore(session, Notification, rows)
 
 
 async def enqueue(session: AsyncSession, **notification: Any) -> bool:

@@ -37,9 +37,10 @@ async def claim(
     limit: int,
     domain: str,
     kinds: Iterable[str] | None = None,
+    recipients: Iterable[str] | None = None,
 ) -> list[Notification]:
-    """Claim up to `limit` due rows on `channels` (of `kinds`, default all); each gets a
-    Message-ID if it had none."""
+    """Claim up to `limit` due rows on `channels` (of `kinds` and to `recipients`, default
+    all); each gets a Message-ID if it had none."""
     due = (
         select(Notification.id)
         .where(
@@ -53,6 +54,10 @@ async def claim(
     )
     if kinds is not None:
         due = due.where(col(Notification.kind).in_(list(kinds)))
+    if recipients is not None:
+        # Recipients are encrypted at rest (a fresh nonce each time): match their keyed hash.
+        hashes = [keyed_hash(r) for r in recipients]
+        due = due.where(col(Notification.recipient_hash).in_(hashes))
     async with sessions() as session:
         if dialect(session) == "postgresql":
             due = due.with_for_update(skip_locked=True)

@@ -110,3 +110,49 @@ async def load(session: AsyncSession, notification: Notification) -> Loaded:
     if notification.kind in ("ack", "relay"):
         loaded.in_reply_to = await _citizen_message_id(session, case.id)
     return loaded
+
+
+async def load_many(session: AsyncSession, notifications: list[Notification]) -> list[Loaded]:
+    """`load` for a claimed batch in a few statements: the cases, their commissions and the
+    evidence of new-case alerts fetched together (one IN query each), the rest row by row.
+    The objects land in the session's identity map, so `load`'s own gets find them there."""
+    case_ids = {n.case_id for n in notifications if n.case_id is not None}
+    if not case_ids:
+        return [await load(session, n) for n in notifications]
+    cases = {c.id: c for c in await session.exec(select(Case).where(col(Case.id).in_(case_ids)))}
+    codes = {n.commission_code for n in notifications} | {
+        c.commission_code for c in cases.values()
+    }
+    codes.discard(None)
+    if codes:
+        list(await session.exec(select(Commission).where(col(Commission.code).in_(codes))))
+    simple = {
+        n.id
+        for n in notifications
+        if n.kind == "alert"
+        and not (n.payload or {}).get("followup")
+        and not (n.payload or {}).get("rerouted_from")
+        and n.case_id in cases
+        and not cases[n.case_id].contact_shared
+        and cases[n.case_id].cluster_id is None
+    }
+    evidence: dict[int | None, list[Attachment]] = {}
+    wanted = {n.case_id for n in notifications if n.id in simple}
+    if wanted:
+        found = await session.exec(
+            select(Attachment)
+            .where(col(Attachment.case_id).in_(wanted))
+            .order_by(col(Attachment.id))
+        )
+        for item in found:
+            evidence.setdefault(item.case_id, []).append(item)
+    loaded = []
+    for n in notifications:
+        if n.id not in simple:
+            loaded.append(await load(session, n))
+            continue
+        case = cases[n.case_id]
+        code = n.commission_code or case.commission_code
+        commission = await session.get(Commission, code) if code else None
+        loaded.append(Loaded(n, case, commission, attachments=evidence.get(case.id, [])))
+    return loaded

@@ -9,14 +9,20 @@ from notify.compose import CannotCompose, MailConfig, compose
 from notify.content import Loaded
 from notify.errors import PermanentError
 from notify.mailmsg import build_message
-from notify.smtp import SmtpTransport
+from notify.smtp import SmtpPool, SmtpTransport
 
 
 class EmailChannel:
-    def __init__(self, transport: SmtpTransport, config: MailConfig, clock: Clock) -> None:
+    """Delivers over one connection or a pool of them; `capacity` says how many messages may
+    be on their way at once."""
+
+    def __init__(
+        self, transport: SmtpTransport | SmtpPool, config: MailConfig, clock: Clock
+    ) -> None:
         self.transport = transport
         self.config = config
         self.clock = clock
+        self.capacity = transport.capacity
 
     async def deliver(self, loaded: Loaded) -> dict[str, Any]:
         try:

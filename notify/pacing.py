@@ -15,6 +15,9 @@ from notify.clock import Clock
 PER_CHAT_SECONDS = 1.0
 GROUP_PER_MINUTE = 20
 OVERALL_PER_SECOND = 30
+# Messages a minute kept back in each group for "N new cases" once alerts come faster than
+# the group may receive them (notify.coalesce).
+COALESCE_RESERVE = 5
 
 
 def is_group(chat_id: int) -> bool:
@@ -58,6 +61,17 @@ class Pacer:
         if len(self._overall) >= self.overall_per_second:
             at = max(at, self._overall[-self.overall_per_second] + 1.0)
         return max(0.0, at - now)
+
+    def crowded(self, chat_id: int) -> bool:
+        """True when a group has used its minute's budget down to the reserve: further alerts
+        to it go together in one message."""
+        if not is_group(chat_id):
+            return False
+        now = self.clock.monotonic()
+        recent = self._group.get(chat_id)
+        while recent and recent[0] <= now - 60.0:
+            recent.popleft()
+        return len(recent or ()) >= self.group_per_minute - COALESCE_RESERVE
 
     def sent(self, chat_id: int) -> None:
         now = self.clock.monotonic()

@@ -9,17 +9,22 @@ import datetime as dt
 import logging
 import random
 
+from core.metrics import ERRORS
 from core.settings import Settings
+from core.status import STATUS
 from models.db import SessionFactory
 from notify.clock import Clock
 from notify.compose import MailConfig
 from notify.email_channel import EmailChannel, InternalChannel
-from notify.smtp import SmtpTransport
+from notify.lanes import Holding
+from notify.smtp import SmtpPool
 from notify.worker import ChannelAdapter, OutboxWorker
 
 log = logging.getLogger(__name__)
 
-IDLE_SECONDS = 2.0
+# Without a bell (rows owed by another process) a new row waits at most this long.
+IDLE_SECONDS = 1.0
+IDLE_CLOSE_SECONDS = 10.0  # idle this long and the SMTP connections are closed
 ERROR_BACKOFF_SECONDS = (5.0, 120.0)
 
 
@@ -36,7 +41,7 @@ def build_channels(
     """The channels this deployment can deliver on; rows on any other channel wait."""
     channels: dict[str, ChannelAdapter] = {"internal": InternalChannel()}
     if settings.smtp_configured:
-        transport = SmtpTransport.from_settings(settings)
+        transport = SmtpPool.from_settings(settings)
         channels["email"] = EmailChannel(transport, mail_config(settings), clock)
     else:
         log.warning("SMTP_HOST is not set: email notifications wait in the outbox")
@@ -73,8 +78,11 @@ async def run_outbox(settings: Settings, sessions: SessionFactory, stop: asyncio
     """Deliver the outbox until `stop` is set; the channels' connections are closed on the way
     out, also when the runner cancels a loop that did not stop in time."""
     worker = build_worker(settings, sessions)
+    email = worker.channels.get("email")
+    if isinstance(email, EmailChannel):
+        await email.transport.probe()
     try:
-        await _deliver_until(worker, stop)
+        await deliver_until(worker, stop, STATUS.subscribe())
     finally:
         for channel in worker.channels.values():
             await channel.close()
@@ -83,21 +91,65 @@ async def run_outbox(settings: Settings, sessions: SessionFactory, stop: asyncio
                 await shutdown()
 
 
-async def _deliver_until(worker: OutboxWorker, stop: asyncio.Event) -> None:
-    failures = 0
-    while not stop.is_set():
+async def deliver_until(
+    worker: OutboxWorker, stop: asyncio.Event, wake: asyncio.Event | None = None
+) -> None:
+    """Deliver until `stop` is set, the next batch claimed while the lanes send the last one;
+    the rows in hand are finished before it returns."""
+    holding = Holding(worker)
+    lanes = asyncio.create_task(holding.run(), name="outbox-lanes")
+    try:
+        await _claim_until(worker, holding, stop, wake or asyncio.Event())
+    finally:
+        await holding.close()
         try:
-            count = await worker.run_once()
+            await lanes
+        finally:
+            lanes.cancel()
+
+
+async def _claim_until(
+    worker: OutboxWorker, holding: Holding, stop: asyncio.Event, wake: asyncio.Event
+) -> None:
+    # In hand at most two batches; the next is claimed once a batch's worth is out, so the
+    # lanes never wait for a claim and a claim is never for a row or two.
+    room = 2 * worker.batch
+    failures, idle_since, closed = 0, None, True
+    while not stop.is_set():
+        await holding.wait_below(worker.batch + 1)
+        wake.clear()
+        try:
+            rows = await worker.claim(room - len(holding))
             failures = 0
         except Exception:
+            ERRORS.labels("outbox").inc()
             failures += 1
             low, high = ERROR_BACKOFF_SECONDS
             delay = min(high, low * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)
-            log.error("outbox: batch failed; next try in %.0fs", delay, exc_info=True)
+            log.error("outbox: claim failed; next try in %.0fs", delay, exc_info=True)
             await wait_or_stop(stop, delay)
             continue
-        if count == 0:
-            await wait_or_stop(stop, IDLE_SECONDS)
+        await holding.add(rows, await worker.load(rows))
+        if rows:
+            idle_since, closed = None, False
+            continue
+        now = asyncio.get_running_loop().time()
+        if not len(holding):
+            idle_since = idle_since or now
+            if not closed and now - idle_since >= IDLE_CLOSE_SECONDS:
+                await worker.close_channels()  # servers drop idle connections anyway
+                closed = True
+        await _woken(stop, wake, IDLE_SECONDS)
+
+
+async def _woken(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    """Wait until notifications are owed (the bell), `stop` is set, or `seconds` pass."""
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def run_digests(settings: Settings, sessions: SessionFactory, stop: asyncio.Event) -> None:

@@ -4,6 +4,7 @@ return value, without raising)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from email.message import EmailMessage
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 import aiosmtplib
 
 from core.settings import Security, Settings
+from core.status import STATUS
 from notify.errors import PermanentError, TransientError
+from notify.mailmsg import message_bytes
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,10 @@ def _by_code(code: int, reason: str, result: dict[str, Any]) -> Exception:
 
 
 class SmtpTransport:
-    """One SMTP connection, opened on first use and reopened after any failure."""
+    """One SMTP connection, opened on first use and reopened after any failure; one message
+    at a time (`capacity` 1)."""
+
+    capacity = 1
 
     def __init__(
         self,
@@ -77,6 +83,15 @@ class SmtpTransport:
         self._client = client
         return client
 
+    async def probe(self) -> None:
+        """Connect now (and report whether that worked) rather than at the first message."""
+        try:
+            await self._connected()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            STATUS.report("smtp", False, type(exc).__name__)
+        else:
+            STATUS.report("smtp", True)
+
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None and client.is_connected:
@@ -95,12 +110,15 @@ class SmtpTransport:
     async def send(self, message: EmailMessage, sender: str, recipient: str) -> dict[str, Any]:
         """Send to one recipient; returns {"recipients": {address: {code, message}}}.
 
-        The message is flattened under its own policy (aiosmtplib's `send_message` would
-        re-flatten it under the stock SMTP policy)."""
-        data = message.as_bytes(policy=message.policy)
+        The message is flattened under its own policy (`mailmsg.message_bytes`)."""
+        data = message_bytes(message)
         try:
             client = await self._connected()
             refused, response = await client.sendmail(sender, [recipient], data)
+        except asyncio.CancelledError:
+            # Cut off by the worker's time limit: the conversation is in an unknown state.
+            self.abort()
+            raise
         except aiosmtplib.SMTPRecipientsRefused as exc:
             await self.close()
             answers = {r.recipient: _answer(r.code, r.message) for r in exc.recipients}
@@ -114,12 +132,58 @@ class SmtpTransport:
             # Our own sender refused, authentication, HELO: a configuration problem on our side
             # that is fixed by an operator, not a reason to drop what the citizen is owed.
             await self.close()
+            STATUS.report("smtp", False, f"SMTP server said {exc.code}")
             raise TransientError(f"SMTP server said {exc.code}", {"smtp": _answer(exc.code, exc.message)}) from exc  # fmt: skip
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self.close()
+            STATUS.report("smtp", False, type(exc).__name__)
             raise TransientError(f"SMTP unavailable: {type(exc).__name__}") from exc
+        STATUS.report("smtp", True)
         if recipient in refused:
             answer = refused[recipient]
             result = {"recipients": {recipient: _answer(answer.code, answer.message)}}
             raise _by_code(answer.code, f"recipient refused ({answer.code})", result)
         return {"recipients": {recipient: _answer(250, response)}}
+
+
+class SmtpPool:
+    """Several connections to one relay (SMTP_CONNECTIONS): up to `capacity` messages on their
+    way at once, each over a connection of its own, kept open between messages."""
+
+    def __init__(self, transports: list[SmtpTransport]) -> None:
+        if not transports:
+            raise ValueError("an SMTP pool needs at least one connection")
+        self.transports = transports
+        self.capacity = len(transports)
+        self._free: asyncio.Queue[SmtpTransport] = asyncio.Queue()
+        for transport in transports:
+            self._free.put_nowait(transport)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpPool:
+        count = settings.SMTP_CONNECTIONS
+        return cls([SmtpTransport.from_settings(settings) for _ in range(count)])
+
+    async def send(self, message: EmailMessage, sender: str, recipient: str) -> dict[str, Any]:
+        transport = await self._free.get()
+        try:
+            return await transport.send(message, sender, recipient)
+        finally:
+            self._free.put_nowait(transport)
+
+    async def probe(self) -> None:
+        await self.transports[0].probe()
+
+    async def close(self) -> None:
+        """Say goodbye on every idle connection (one in use is left to finish its message)."""
+        idle = [self._free.get_nowait() for _ in range(self._free.qsize())]
+        try:
+            for transport in idle:
+                await transport.close()
+        finally:
+            for transport in idle:
+                self._free.put_nowait(transport)
+
+    def abort(self) -> None:
+        """Nothing to do: a connection cut off mid-message drops itself (SmtpTransport.send),
+        and the others may be carrying messages of their own."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.handlers.commission.batch import render_batch
 from bot.handlers.commission.callbacks import card_keyboard
 from bot.handlers.commission.card import CardData, render_card, render_followup_card
 from bot.notices import ack_text, relay_markup, relay_text
@@ -119,6 +120,27 @@ class TelegramChannel:
             chat_id, lambda: self.sender.send_text(chat_id, text, reply_markup=markup)
         )
         return {"chat": chat_id, "message_id": message_id}
+
+    def coalesces(self, loaded: Loaded) -> bool:
+        """A new-case alert to a group that is out of budget for single cards."""
+        n = loaded.notification
+        return (
+            n.kind == "alert"
+            and not loaded.is_followup
+            and loaded.case is not None
+            and self.pacer.crowded(int(n.recipient))
+        )
+
+    async def deliver_many(self, items: list[Loaded]) -> dict[str, Any]:
+        """One "N new cases" message for alerts that `coalesces` picked, all to one group."""
+        n = items[0].notification
+        chat_id = int(n.recipient)
+        cases = [item.case for item in items if item.case is not None]
+        text, markup = render_batch(cases, n.language)
+        message_id = await self._send(
+            chat_id, lambda: self.sender.send_text(chat_id, text, reply_markup=markup)
+        )
+        return {"chat": chat_id, "message_id": message_id, "coalesced": len(cases)}
 
     async def _alert(self, loaded: Loaded, chat_id: int) -> dict[str, Any]:
         case, n = loaded.case, loaded.notification

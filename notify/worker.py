@@ -6,11 +6,12 @@ out of attempts go to `dead` with the per-recipient answer in `result`. Secrets 
 payload only to be delivered (the receipt code of an ack) are erased once it is settled.
 
 Leases are short so that a restart after a crash redelivers what the dead process held within
-a couple of minutes, not ten. The batch is delivered one row at a time, so before each delivery
-the worker renews the lease of the rows still waiting in it (a slow batch keeps its later rows),
-and each delivery has a time limit well below the lease (a hung server cannot make a row
-outlive its lease and be sent by a second worker while the first still waits). A delivery that
-runs out of time is a transient failure: retried later with the same Message-ID.
+a couple of minutes, not ten. A batch is delivered as many rows at a time as each channel
+carries (`notify.lanes`); before a row starts, the lease of the rows still waiting is renewed
+if it would not cover the delivery (a slow batch keeps its later rows), and each delivery has a
+time limit well below the lease (a hung server cannot make a row outlive its lease and be sent
+by a second worker while the first still waits). A delivery that runs out of time is a
+transient failure: retried later with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -19,15 +20,19 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
+from core.metrics import DELIVERIES, ERRORS
 from models.db import SessionFactory
 from models.tables import Notification
 from notify import claims
 from notify.clock import Clock
-from notify.content import Loaded, load
+from notify.content import Loaded, load, load_many
 from notify.errors import Deferred, PermanentError, TransientError
+from notify.lanes import Holding, capacity
+from notify.settle import Settler
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,15 @@ class ChannelAdapter(Protocol):
         Deferred."""
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Coalescing(Protocol):
+    """A channel that can carry several rows in one message when its recipient is crowded."""
+
+    def coalesces(self, loaded: Loaded) -> bool: ...
+
+    async def deliver_many(self, items: list[Loaded]) -> dict[str, Any]: ...
 
 
 @runtime_checkable
@@ -79,7 +93,7 @@ class OutboxWorker:
         *,
         domain: str,
         clock: Clock | None = None,
-        batch: int = BATCH,
+        batch: int | None = None,
         lease: dt.timedelta = LEASE,
         delivery_timeout: float | None = None,
         max_attempts: int = MAX_ATTEMPTS,
@@ -90,7 +104,8 @@ class OutboxWorker:
         self.channels = dict(channels)
         self.domain = domain
         self.clock = clock or Clock()
-        self.batch = batch
+        # Enough rows that every lane has one waiting behind the one it sends.
+        self.batch = batch or max(BATCH, 2 * sum(capacity(c) for c in self.channels.values()))
         self.lease = lease
         lease_seconds = lease.total_seconds()
         self.delivery_timeout = delivery_timeout or lease_seconds * DELIVERY_SHARE
@@ -102,28 +117,46 @@ class OutboxWorker:
         self.max_attempts = max_attempts
         self.rng = rng or random.Random()
         self.kinds = kinds  # only these kinds of notification (None: all)
+        self.settler = Settler(sessions)
 
-    async def run_once(self) -> int:
-        """Claim one batch and settle every row of it; the number of rows claimed."""
-        rows = await claims.claim(
+    async def claim(
+        self,
+        limit: int | None = None,
+        *,
+        recipients: list[str] | None = None,
+        kinds: set[str] | None = None,
+    ) -> list[Notification]:
+        """Claim up to `limit` (default the batch) due rows on this worker's channels (of its
+        kinds, narrowed to `kinds` and `recipients` when given)."""
+        if kinds is not None and self.kinds is not None:
+            kinds = kinds & self.kinds
+        return await claims.claim(
             self.sessions,
             now=self.clock.now(),
             lease=self.lease,
             channels=self.channels,
-            limit=self.batch,
+            limit=limit or self.batch,
             domain=self.domain,
-            kinds=self.kinds,
+            kinds=self.kinds if kinds is None else kinds,
+            recipients=recipients,
         )
+
+    async def run_once(self) -> int:
+        """Claim one batch and settle every row of it, as many at a time as the channels
+        carry; the number of rows claimed."""
+        rows = await self.claim()
+        holding = Holding(self)
+        await holding.add(rows, await self.load(rows))
+        await holding.close()
         try:
-            waiting = rows
-            while waiting:
-                waiting = await self._renew(waiting)
-                if waiting:
-                    await self.deliver(waiting.pop(0))
+            await holding.run()
         finally:
-            for channel in self.channels.values():
-                await channel.close()
+            await self.close_channels()
         return len(rows)
+
+    async def close_channels(self) -> None:
+        for channel in self.channels.values():
+            await channel.close()
 
     async def drain(self, limit: int = 1000) -> int:
         """Run batches until nothing is due (tests, `shagym digest send`)."""
@@ -135,44 +168,80 @@ class OutboxWorker:
             total += count
         return total
 
-    async def _renew(self, waiting: list[Notification]) -> list[Notification]:
-        """Renew the lease of the rows still waiting in the batch; those whose lease another
-        worker took (this one overran it) are left to that worker."""
-        held = await claims.renew(self.sessions, waiting, now=self.clock.now(), lease=self.lease)
-        kept = {row.id for row in held}
-        for row in waiting:
-            if row.id not in kept:
-                log.warning("notification %s: lease lost while waiting in the batch", row.id)
-        return held
+    async def load(self, rows: list[Notification]) -> dict[int | None, Loaded]:
+        """What the rows are about, loaded together (the lanes then only send)."""
+        if not rows:
+            return {}
+        try:
+            async with self.sessions() as session:
+                return {item.notification.id: item for item in await load_many(session, rows)}
+        except Exception:  # each row is loaded again on its own, and fails on its own
+            log.error("outbox: loading a batch failed", exc_info=True)
+            return {}
 
-    async def deliver(self, row: Notification) -> None:
-        async with self.sessions() as session:
-            loaded = await load(session, row)
+    async def deliver(self, row: Notification, loaded: Loaded | None = None) -> None:
+        if loaded is None:
+            async with self.sessions() as session:
+                loaded = await load(session, row)
         channel = self.channels[row.channel]
+        await self._attempt([row], channel, partial(channel.deliver, loaded))
+
+    async def deliver_together(self, items: list[tuple[Notification, Loaded]]) -> None:
+        """Several rows in one message (`notify.coalesce`): each settled by its outcome."""
+        channel = self.channels[items[0][0].channel]
+        assert isinstance(channel, Coalescing)
+        call = partial(channel.deliver_many, [loaded for _, loaded in items])
+        await self._attempt([row for row, _ in items], channel, call)
+
+    async def _attempt(
+        self,
+        rows: list[Notification],
+        channel: ChannelAdapter,
+        call: Callable[[], Awaitable[dict[str, Any]]],
+    ) -> None:
+        first = rows[0]
+
+        def count(result: str) -> None:
+            DELIVERIES.labels(first.channel, first.kind, result).inc(len(rows))
+
         try:
             async with asyncio.timeout(self.delivery_timeout) as limit:
-                result = await channel.deliver(loaded)
+                result = await call()
         except TimeoutError as exc:  # ours, or one the channel did not classify
+            count("retry")
             if limit.expired():
                 self._abort(channel)
                 reason = f"delivery took longer than {self.delivery_timeout:g}s"
             else:
                 reason = f"TimeoutError: {exc}"
-            await self._retry(row, reason, {}, 0.0)
+            for row in rows:
+                await self._retry(row, reason, {}, 0.0)
         except Deferred as paced:
+            count("paced")
             at = self.clock.now() + dt.timedelta(seconds=paced.seconds)
-            await claims.retry_later(
-                self.sessions, row, at=at, error=str(paced), result=row.result, count_attempt=False
-            )
+            for row in rows:
+                await claims.retry_later(
+                    self.sessions, row, at=at, error=str(paced), result=row.result,
+                    count_attempt=False,
+                )  # fmt: skip
         except PermanentError as exc:
-            await self._dead(row, exc.reason, exc.result)
+            count("dead")
+            for row in rows:
+                await self._dead(row, exc.reason, exc.result)
         except TransientError as exc:
-            await self._retry(row, exc.reason, exc.result, exc.retry_after)
+            count("retry")
+            for row in rows:
+                await self._retry(row, exc.reason, exc.result, exc.retry_after)
         except Exception as exc:  # a bug or an unforeseen failure: retried, and logged loudly
-            log.error("notification %s (%s) failed", row.id, row.kind, exc_info=True)
-            await self._retry(row, f"{type(exc).__name__}: {exc}", {}, 0.0)
+            count("error")
+            ERRORS.labels("outbox").inc()
+            log.error("notification %s (%s) failed", first.id, first.kind, exc_info=True)
+            for row in rows:
+                await self._retry(row, f"{type(exc).__name__}: {exc}", {}, 0.0)
         else:
-            await self._sent(row, result)
+            count("sent")
+            for row in rows:
+                await self._sent(row, result)
 
     @staticmethod
     def _abort(channel: ChannelAdapter) -> None:
@@ -182,13 +251,10 @@ class OutboxWorker:
             channel.abort()
 
     async def _sent(self, row: Notification, result: dict[str, Any]) -> None:
-        settled = await claims.mark_sent(
-            self.sessions, row, now=self.clock.now(), result=result, payload=settled_payload(row)
+        await self.settler.mark_sent(
+            row, sent_at=self.clock.now(), result=result, payload=settled_payload(row)
         )
-        if settled:
-            log.info("notification %s (%s via %s) sent", row.id, row.kind, row.channel)
-        else:
-            log.warning("notification %s: lease lost before it was marked sent", row.id)
+        log.debug("notification %s (%s via %s) sent", row.id, row.kind, row.channel)
 
     async def _retry(
         self, row: Notification, reason: str, result: dict[str, Any], at_least: float

@@ -29,10 +29,13 @@ Reading what the bot sent: `chat.sent` (messages now, edits applied, as `SentMes
 
 Faults: `emu.inject("sendMessage", status=429, retry_after=1, times=3, chat_id=None)` makes the
 next calls of a method ("*" for any but getUpdates) fail — 429 with `retry_after`, 5xx, 403,
-400 — `emu.block(chat_id)` answers 403 "bot was blocked by the user" for that chat.
+400 — `emu.block(chat_id)` answers 403 "bot was blocked by the user" for that chat;
+`emu.limit_groups(20)` answers 429 with `retry_after` past 20 messages a minute to a group.
 `emu.hold("sendMessage")` keeps such calls unanswered until `emu.release("sendMessage")`
 (`emu.held(method)` counts the waiting ones) — a hung API, or the moment to crash a bot in.
-`emu.redeliver(update_id)` delivers an update again (same id); `emu.calls` logs every call as
+`emu.redeliver(update_id)` delivers an update again (same id); after the bot's setWebhook,
+updates are POSTed to it and retried on a non-2xx or a timeout (`emu.webhook`,
+`sandbox.telegram_webhook`); `emu.calls` logs every call as
 `Call(method, params, status)`; `emu.count(method, chat_id=None)` counts successful ones.
 
 Faithful where it matters to the bot: HTML is parsed as Telegram does (unsupported tags,
@@ -47,7 +50,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +61,7 @@ from aiohttp import web
 
 from sandbox.telegram_driver import ChatView, SentMessage, UserDriver, new_file_ids
 from sandbox.telegram_methods import METHODS, ApiError
+from sandbox.telegram_webhook import Webhook, WebhookPusher
 
 __all__ = ["Call", "ChatView", "SentMessage", "TelegramEmulator", "UserDriver"]
 
@@ -166,6 +172,12 @@ class TelegramEmulator:
         self._waiting: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.webhook: Webhook | None = None  # set by setWebhook (sandbox.telegram_webhook)
+        self.webhook_timeout = 10.0  # seconds a delivery may take before it is tried again
+        self.webhook_retry_delay = 0.2
+        self._pusher: WebhookPusher | None = None
+        self.group_per_minute: int | None = None  # Telegram's ~20 a minute: see limit_groups
+        self._group_sent: dict[int, deque[float]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -185,6 +197,7 @@ class TelegramEmulator:
         return self.base_url
 
     async def stop(self) -> None:
+        await self.delete_webhook(drop_pending=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -314,6 +327,31 @@ class TelegramEmulator:
         """Successful calls of `method` (to `chat_id` when given)."""
         return self.counts.get((method.lower(), chat_id), 0)
 
+    def limit_groups(self, per_minute: int = 20) -> None:
+        """Refuse more than `per_minute` messages a minute to one group, as Telegram does:
+        429 "Too Many Requests: retry after N" with `parameters.retry_after`."""
+        self.group_per_minute = per_minute
+
+    def _flood(self, method: str, params: dict[str, Any]) -> Fault | None:
+        chat_id = params.get("chat_id")
+        if (
+            self.group_per_minute is None
+            or not method.lower().startswith("send")
+            or method.lower() == "sendchataction"
+            or not isinstance(chat_id, int)
+            or chat_id >= 0
+        ):
+            return None
+        now = time.monotonic()
+        sent = self._group_sent.setdefault(chat_id, deque())
+        while sent and sent[0] <= now - 60.0:
+            sent.popleft()
+        if len(sent) >= self.group_per_minute:
+            wait = max(1, math.ceil(sent[0] + 60.0 - now))
+            return Fault(method, 429, f"Too Many Requests: retry after {wait}", wait, 1, chat_id)
+        sent.append(now)
+        return None
+
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self.faults:
             wanted = fault.method.lower()
@@ -333,14 +371,48 @@ class TelegramEmulator:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **body}
         self._delivered[update_id] = update
-        self._updates.append(update)
+        self._queue(update)
         await self.notify()
         return update_id
 
     async def redeliver(self, update_id: int) -> None:
         """Deliver an update again with the same update_id (Telegram does after a timeout)."""
-        self._updates.append(self._delivered[update_id])
+        self._queue(self._delivered[update_id])
         await self.notify()
+
+    def _queue(self, update: dict[str, Any]) -> None:
+        if self._pusher is not None:
+            self._pusher.push(update)
+        else:
+            self._updates.append(update)
+
+    # -- webhook (sandbox.telegram_webhook) ------------------------------------------------
+
+    async def set_webhook(self, params: dict[str, Any]) -> None:
+        await self.delete_webhook(drop_pending=bool(params.get("drop_pending_updates")))
+        allowed = params.get("allowed_updates")
+        self.webhook = Webhook(
+            url=str(params["url"]),
+            secret=params.get("secret_token") or None,
+            allowed_updates=list(allowed) if allowed else None,
+            max_connections=int(params.get("max_connections") or 40),
+            timeout=self.webhook_timeout,
+            retry_delay=self.webhook_retry_delay,
+        )
+        self._pusher = WebhookPusher(self.webhook, self._changed)
+        pending, self._updates = self._updates, []
+        for update in pending:
+            self._pusher.push(update)
+        self._pusher.start()
+
+    async def delete_webhook(self, drop_pending: bool = False) -> None:
+        pusher, self._pusher = self._pusher, None
+        if pusher is None:
+            return
+        await pusher.stop()
+        if not drop_pending:
+            self._updates.extend(pusher.hook.queue)
+        self.webhook = None
 
     async def push_message(self, sender: UserDriver, chat: ChatView, extra: dict[str, Any]) -> int:
         message = {
@@ -396,6 +468,12 @@ class TelegramEmulator:
             await self._changed.wait_for(predicate)
 
     async def get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
@@ -448,7 +526,7 @@ class TelegramEmulator:
             finally:
                 self._waiting[method.lower()] -= 1
         handler = METHODS.get(method.lower())
-        fault = self._take_fault(method, params)
+        fault = self._take_fault(method, params) or self._flood(method, params)
         if fault is not None:
             return self._fault_response(method, params, fault)
         if handler is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -121,14 +122,40 @@ async def get_updates(emu: TelegramEmulator, params: dict[str, Any]) -> Any:
     return await emu.get_updates(params)
 
 
-@method("deleteWebhook", "setWebhook", "close", "logOut", "sendChatAction")
+@method("close", "logOut", "sendChatAction")
 async def accept(emu: TelegramEmulator, params: dict[str, Any]) -> Any:
+    return True
+
+
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+@method("setWebhook")
+async def set_webhook(emu: TelegramEmulator, params: dict[str, Any]) -> Any:
+    url = str(params.get("url") or "")
+    if not url:  # an empty url removes the webhook, as deleteWebhook does
+        await emu.delete_webhook(bool(params.get("drop_pending_updates")))
+        return True
+    if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+    secret = params.get("secret_token")
+    if secret is not None and not _SECRET.match(str(secret)):
+        raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+    await emu.set_webhook(params)
+    return True
+
+
+@method("deleteWebhook")
+async def delete_webhook(emu: TelegramEmulator, params: dict[str, Any]) -> Any:
+    await emu.delete_webhook(bool(params.get("drop_pending_updates")))
     return True
 
 
 @method("getWebhookInfo")
 async def webhook_info(emu: TelegramEmulator, params: dict[str, Any]) -> Any:
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+    if emu.webhook is None:
+        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+    return emu.webhook.info()
 
 
 @method("setMyCommands")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.settings import Settings
+from core.status import STATUS
 from intake.commissions import read_file, sync_commissions
 from intake.routing import CommissionsFileError
 from models.db import SessionFactory
@@ -96,6 +97,23 @@ def planned_loops(settings: Settings, wanted: set[str]) -> list[tuple[str, Loop]
     return plan
 
 
+def expect_connections(settings: Settings, loops: list[str]) -> None:
+    """/readyz waits for the connection of every loop that runs (its loop reports it)."""
+    wanted = {"bot": "telegram", "mail": "imap"}
+    if settings.smtp_configured:
+        wanted["outbox"] = "smtp"
+    for loop in loops:
+        if loop in wanted:
+            STATUS.expect(wanted[loop])
+
+
+async def _health(settings: Settings, sessions: SessionFactory, stop: asyncio.Event) -> None:
+    from shagym.health import serve_health
+
+    assert settings.METRICS_PORT is not None
+    await serve_health(sessions, settings.METRICS_HOST, settings.METRICS_PORT, stop)
+
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_SECONDS = 30.0  # how long the loops may take to finish once stopped
 
@@ -138,6 +156,9 @@ async def run_service(
         async with open_store(settings) as (_, sessions):
             await load_commissions(settings, sessions)
             plan = planned_loops(settings, wanted)
+            expect_connections(settings, [name for name, _ in plan])
+            if plan and settings.METRICS_PORT is not None:
+                plan.append(("health", _health))
             if not plan:
                 log.warning(
                     "no loop to run; the store is ready. Set the variables above and restart."

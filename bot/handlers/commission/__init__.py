@@ -6,7 +6,7 @@ the commissions file, every action (and every refusal) in the audit log.
 
 from aiogram import Router
 
-from bot.handlers.commission import buttons, replies
+from bot.handlers.commission import batch, buttons, replies
 
 router = Router(name=__name__)
-router.include_routers(buttons.router, replies.router)
+router.include_routers(buttons.router, batch.router, replies.router)
