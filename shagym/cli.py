@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "digest": ("shagym.cli_digest:app", "Daily digests: preview one, or send those due."),
     "mail": ("shagym.cli_mail:mail_app", "The email channel: quarantine and ignored mail."),
     "bot": ("shagym.cli_bot:app", "The Telegram bot: ban list and update ledger."),
+    "train": ("shagym.cli_train:app", "Train the intake's category model from the labelled corpus."),
 }
 
 COMPLETION_OPTIONS = {"install_completion", "show_completion"}
