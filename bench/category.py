@@ -29,24 +29,41 @@ from intake.region import detect_region  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 # The families present when the language rules were last changed (they were checked on these):
 # the language figure on the other families is the one written independently of those rules.
+# (Before the last change, on the 541 texts of the families that arrived after the change before
+# it, the rules were 98.9 % right; see intake/data/complaints/README.md.)
 LANGUAGE_RULES_SAW = frozenset(
-    [
+    (
         "devset",
         "holdout",
+        "en_expat_observers",
+        "en_plain",
         "kk_aul",
+        "kk_elders",
         "kk_formal",
+        "kk_insiders",
+        "kk_latin",
         "kk_short_angry",
+        "kk_students",
         "kk_typos",
         "kk_voice",
+        "kk_workers",
+        "kk_youth_slang",
+        "mixed_ru_kk",
         "ru_formal_letters",
+        "ru_it_style",
+        "ru_journalists",
+        "ru_long_detailed",
+        "ru_neighbours",
+        "ru_officials_leak",
         "ru_pensioners",
+        "ru_relatives",
         "ru_rural",
         "ru_students",
         "ru_telegram_angry",
         "ru_typos",
         "ru_voice",
         "ru_workers",
-    ]
+    )
 )
 
 

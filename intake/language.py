@@ -37,6 +37,8 @@ _NOT_WORDS = re.compile(
     re.IGNORECASE,
 )
 MAX_CHARS = 20_000
+# What comes before a word that starts a sentence (its capital says nothing about a name).
+_SENTENCE_END = re.compile(r"(?:^|.*[.!?…:\n])[\s«\"“(—-]*", re.DOTALL)
 
 
 def words_only(text: str) -> str:
@@ -103,13 +105,13 @@ def _russian_knows(lower: str) -> bool:
     return bool(_morph().word_is_known(lower))
 
 
-def _cyrillic_word(word: str) -> tuple[float, float]:
+def _cyrillic_word(word: str, starts_sentence: bool) -> tuple[float, float]:
     """(Kazakh, Russian) evidence of one Cyrillic word."""
     lower = word.lower()
-    proper = word[:1].isupper() and not word.isupper()
+    proper = word[:1].isupper() and not word.isupper() and not starts_sentence
     weight = 0.25 if proper else 1.0
     if not KAZAKH_LETTERS.isdisjoint(word):
-        return 2 * weight, 0.0
+        return weight, 0.0
     if lower in _RU_WORDS:
         return 0.0, weight
     if fold(lower) in _KK_FOLDED:
@@ -117,7 +119,7 @@ def _cyrillic_word(word: str) -> tuple[float, float]:
     if len(lower) < 4:
         return 0.0, 0.0
     if _russian_knows(lower):
-        return 0.0, 0.5 * weight
+        return 0.0, 0.75 * weight
     if _KK_CYRILLIC_ENDING.search(lower):
         return 0.5 * weight, 0.0
     return 0.0, 0.0
@@ -143,10 +145,12 @@ def detect_language(text: str, default: str = "ru") -> str:
     text = _QUOTED.sub(" ", words_only(text[:MAX_CHARS]))
     scores = {"ru": 0.0, "kk": 0.0, "en": 0.0}
     cyrillic = latin = 0
-    for word in _WORD.findall(text):
+    for match in _WORD.finditer(text):
+        word = match.group()
         if _CYRILLIC.search(word):
             cyrillic += 1
-            kk, ru = _cyrillic_word(word)
+            starts = bool(_SENTENCE_END.fullmatch(text[: match.start()][-3:]))
+            kk, ru = _cyrillic_word(word, starts)
             scores["kk"] += kk
             scores["ru"] += ru
         elif word.isascii() or not _KK_LATIN_LETTERS.isdisjoint(word):

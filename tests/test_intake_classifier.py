@@ -31,6 +31,13 @@ def test_it_ships_a_model_trained_on_none_of_the_held_out_families() -> None:
     assert trained_on.isdisjoint(held_out_families(families))
 
 
+def test_it_ships_a_model_trained_on_the_current_corpus() -> None:
+    from shagym.train_category import corpus_digest
+
+    train, _ = split(load_corpus())
+    assert load_model().meta["corpus_sha256"] == corpus_digest(train), "run `make model`"
+
+
 def test_it_keeps_the_artefact_small() -> None:
     assert (DATA / MODEL_FILE).stat().st_size < 1_000_000
 
