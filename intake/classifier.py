@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.category import CATEGORIES, load_rules, rule_scores
-from intake.textfeatures import BLOCKS, word_forms, word_grams, words
+from intake.textfeatures import terms_of_words, word_forms, word_grams, words
 
 MODEL_FILE = "category_model.json.gz"
 FORMAT = 1
@@ -40,15 +40,20 @@ class Block:
     index: dict[str, int]
     idf: array[float]
     coef: tuple[array[float], ...]  # per class, one weight per term
-    # Per word, the positions of its terms in the vocabulary (for blocks whose terms are
-    # made word by word, as character n-grams are): looked up once per word, not per text.
-    by_word: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    sublinear: bool = True  # term counts damped by log (else taken as they are)
+    # Per word, for a block of raw counts whose terms are made word by word (character
+    # n-grams): the positions of its terms and its part of each class's score, unnormalised.
+    # Computed once per distinct word, not per text.
+    by_word: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = field(default_factory=dict)
 
-    def word_positions(self, word: str) -> tuple[int, ...]:
+    def word_part(self, word: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
         found = self.by_word.get(word)
         if found is None:
-            index = self.index
-            found = tuple(index[g] for g in word_grams(word) if g in index)
+            index, idf = self.index, self.idf
+            where = tuple(index[g] for g in word_grams(word) if g in index)
+            weights = [idf[i] for i in where]
+            part = tuple(sum(map(mul, weights, map(w.__getitem__, where))) for w in self.coef)
+            found = (where, part)
             if len(self.by_word) < 200_000:
                 self.by_word[word] = found
         return found
@@ -99,6 +104,7 @@ def model_from_json(data: dict[str, Any]) -> Model:
             index={term: i for i, term in enumerate(terms)},
             idf=_floats(body["idf"]),
             coef=tuple(coef[k * size : (k + 1) * size] for k in range(len(classes))),
+            sublinear=body.get("sublinear", True),
         )
     return Model(
         classes=classes,
@@ -125,26 +131,46 @@ def load_model() -> Model:
 _SUBLINEAR = tuple(1.0 + math.log(n) if n else 0.0 for n in range(64))
 
 
-def _scores(block: Block, positions: list[int] | tuple[int, ...]) -> list[float]:
-    """The block's TF-IDF vector of these term positions (sublinear tf, L2 norm, as
-    scikit-learn's TfidfVectorizer makes it) times each class's weights."""
+def _scores(block: Block, positions: list[int], sublinear: bool) -> list[float]:
+    """The block's TF-IDF vector of these term positions (L2 norm, tf damped by log when
+    `sublinear`, as scikit-learn's TfidfVectorizer makes it) times each class's weights."""
     counts = Counter(positions)
     if not counts:
         return [0.0] * len(block.coef)
     where = list(counts)
-    tf = [_SUBLINEAR[n] if n < 64 else 1.0 + math.log(n) for n in counts.values()]
+    if sublinear:
+        tf = [_SUBLINEAR[n] if n < 64 else 1.0 + math.log(n) for n in counts.values()]
+    else:
+        tf = [float(n) for n in counts.values()]
     values = list(map(mul, tf, map(block.idf.__getitem__, where)))
     norm = math.sqrt(sum(map(mul, values, values)))
     return [sum(map(mul, values, map(w.__getitem__, where))) / norm for w in block.coef]
 
 
-def _block_scores(name: str, block: Block, text: str) -> list[float]:
+def _word_sum_scores(block: Block, text_words: list[str]) -> list[float]:
+    """`_scores` for a block of raw counts made word by word: the words' cached parts summed,
+    divided by the norm of the whole text's vector."""
+    parts = [block.word_part(word) for word in text_words]
+    counts = Counter(p for where, _ in parts for p in where)
+    if not counts:
+        return [0.0] * len(block.coef)
+    values = list(map(mul, counts.values(), map(block.idf.__getitem__, counts)))
+    norm = math.sqrt(sum(map(mul, values, values)))
+    return [sum(column) / norm for column in zip(*(part for _, part in parts), strict=True)]
+
+
+def _block_scores(name: str, block: Block, text_words: list[str]) -> list[float]:
+    if name == "chars" and not block.sublinear:
+        return _word_sum_scores(block, text_words)
     if name == "chars":
-        positions = [p for word in words(text) for p in block.word_positions(word)]
-    else:
         index = block.index
-        positions = [index[t] for t in BLOCKS[name](text) if t in index]
-    return _scores(block, positions)
+        positions = [index[g] for word in text_words for g in word_grams(word) if g in index]
+    elif name == "words":
+        index = block.index
+        positions = [index[t] for t in terms_of_words(text_words) if t in index]
+    else:
+        raise ValueError(f"the category model has a block {name!r} this version cannot read")
+    return _scores(block, positions, block.sublinear)
 
 
 def rule_vector(scores: dict[str, float]) -> list[float]:
@@ -159,8 +185,9 @@ def probabilities(
     model = model or load_model()
     scores = rule_scores(text) if scores is None else scores
     logits = list(model.intercept)
+    text_words = words(text)
     for name, block in model.blocks.items():
-        for k, value in enumerate(_block_scores(name, block, text)):
+        for k, value in enumerate(_block_scores(name, block, text_words)):
             logits[k] += value
     rules = rule_vector(scores)
     for k, weights in enumerate(model.rule_coef):

@@ -53,9 +53,14 @@ def words(text: str) -> list[str]:
 
 def word_terms(text: str) -> list[str]:
     """The words block's terms of a text (with repeats: counts matter)."""
+    return terms_of_words(words(text))
+
+
+def terms_of_words(text_words: list[str]) -> list[str]:
+    """The words block's terms of a text's words (`words`)."""
     terms: list[str] = []
     previous = ""
-    for word in words(text):
+    for word in text_words:
         forms, primary = _word_terms(word)
         terms += forms
         if previous:

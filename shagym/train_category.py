@@ -83,6 +83,11 @@ def _identity(terms: list[str]) -> list[str]:
     return terms
 
 
+# Term counts damped by log (words) or as they are (character n-grams: then a word's part of
+# each class's score is the same in every text, and running the model sums it once per word).
+SUBLINEAR = {"words": True, "chars": False}
+
+
 class Fitted:
     """Vectorisers and classifier fitted on one training set."""
 
@@ -94,7 +99,10 @@ class Fitted:
         self.params = params
         self.vectorisers = {
             name: TfidfVectorizer(
-                analyzer=_identity, sublinear_tf=True, min_df=params.min_df, dtype=np.float64
+                analyzer=_identity,
+                sublinear_tf=SUBLINEAR[name],
+                min_df=params.min_df,
+                dtype=np.float64,
             ).fit(terms)
             for name, terms in data.terms.items()
         }
@@ -213,6 +221,7 @@ def export(fitted: Fitted, temperature: float, meta: dict[str, Any]) -> dict[str
             "terms": "\n".join(terms),
             "idf": encode_floats(vectoriser.idf_),
             "coef": encode_floats(part.reshape(-1)),
+            "sublinear": SUBLINEAR[name],
         }
         start += size
     weight = fitted.params.rule_weight

@@ -10,7 +10,14 @@ import pytest
 
 from intake.analyse import analyse
 from intake.category import CATEGORIES, RulesError, parse_rules
-from intake.classifier import MODEL_FILE, categorise, load_model, read_model
+from intake.classifier import (
+    MODEL_FILE,
+    categorise,
+    load_model,
+    model_from_json,
+    probabilities,
+    read_model,
+)
 from intake.corpus import held_out_families, load_corpus, split
 
 DATA = Path(__file__).resolve().parent.parent / "intake" / "data"
@@ -104,3 +111,19 @@ def test_it_trains_the_same_model_from_the_same_corpus(tmp_path: Path) -> None:
     model = read_model(tmp_path / "a.json.gz")
     assert categorise("Меня заставляют вступить в партию", model=model).category == "coercion"
     assert json.dumps(model.meta["trained_on"]) == '["devset", "holdout"]'
+
+
+def test_it_computes_the_probabilities_scikit_learn_computes() -> None:
+    pytest.importorskip("sklearn")
+    from shagym.train_category import Fitted, Params, _softmax, export, featurise
+
+    items = [i for i in load_corpus() if i.family in {"devset", "holdout"}]
+    fitted = Fitted(featurise(items), Params(c=10.0, rule_weight=0.5))
+    model = model_from_json(export(fitted, 0.7, {}))
+    texts = load_corpus()[:40]
+    expected = _softmax(fitted.logits(featurise(texts)), 0.7)
+    classes = list(fitted.classifier.classes_)
+    for text, row in zip(texts, expected, strict=True):
+        ours = probabilities(text.text, model=model)
+        for code in CATEGORIES:
+            assert ours[code] == pytest.approx(row[classes.index(code)], abs=0.01)

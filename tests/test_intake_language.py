@@ -74,5 +74,7 @@ def test_it_reads_latin_kazakh_with_a_personal_ending() -> None:
 
 
 def test_it_takes_the_language_of_most_words_in_a_mixed_text() -> None:
-    text = "Здравствуйте, у нас в ауле аким собрал всех и сказал: партияға кірмесеңдер жәрдемақы жоқ."
+    text = (
+        "Здравствуйте, у нас в ауле аким собрал всех и сказал: партияға кірмесеңдер жәрдемақы жоқ."
+    )
     assert detect_language(text) == "ru"
