@@ -179,13 +179,17 @@ def rule_vector(scores: dict[str, float]) -> list[float]:
 
 
 def probabilities(
-    text: str, scores: dict[str, float] | None = None, model: Model | None = None
+    text: str,
+    scores: dict[str, float] | None = None,
+    model: Model | None = None,
+    text_words: list[str] | None = None,
 ) -> dict[str, float]:
-    """The calibrated probability of each category for a text."""
+    """The calibrated probability of each category for a text (`text_words`: its `words`,
+    when the caller has them already)."""
     model = model or load_model()
     scores = rule_scores(text) if scores is None else scores
     logits = list(model.intercept)
-    text_words = words(text)
+    text_words = words(text) if text_words is None else text_words
     for name, block in model.blocks.items():
         for k, value in enumerate(_block_scores(name, block, text_words)):
             logits[k] += value
@@ -198,12 +202,12 @@ def probabilities(
     return {code: e / total for code, e in zip(model.classes, exps, strict=True)}
 
 
-def known_share(text: str, model: Model) -> float:
-    """The share of the text's words (three letters or more) the model has a term for."""
+def known_share(text_words: list[str], model: Model) -> float:
+    """The share of a text's words (three letters or more) the model has a term for."""
     index = model.blocks["words"].index
-    long = [word for word in words(text) if len(word) >= 3]
+    long = [word for word in text_words if len(word) >= 3]
     if not long:
-        return 1.0 if words(text) else 0.0
+        return 1.0 if text_words else 0.0
     return sum(any(f in index for f in word_forms(word)) for word in long) / len(long)
 
 
@@ -213,9 +217,10 @@ def categorise(
     """The model's category for a text, its probability, and whether triage must decide."""
     model = model or load_model()
     scores = rule_scores(text) if scores is None else scores
-    if not text.strip() or known_share(text, model) < MIN_KNOWN_WORDS:
+    text_words = words(text)
+    if not text.strip() or known_share(text_words, model) < MIN_KNOWN_WORDS:
         return Categorised("other", 0.0, 0.0, True)
-    probs = probabilities(text, scores, model)
+    probs = probabilities(text, scores, model, text_words)
     best = max(probs, key=lambda code: probs[code])
     if model.override_at is not None and len(scores) == 1:
         [(code, score)] = scores.items()
