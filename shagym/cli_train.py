@@ -29,8 +29,9 @@ def train_category(
         ),
     ] = None,
 ) -> None:
-    """Train on the corpus's training families (the held-out ones are never read) and write
-    the model; the same corpus gives the same file."""
+    """Train the category model on the corpus's training families and write it.
+
+    The held-out families are never read; the same corpus gives the same file."""
     try:
         import sklearn  # noqa: F401
     except ImportError:
