@@ -44,8 +44,8 @@ def train_category(
         raise CliError(f"no such folder: {folder}")
     items = load_corpus(folder, legacy=corpus is None)
     training, held_out = split(items)
-    if not training:
-        raise CliError(f"no labelled texts in {folder}")
+    if len({item.family for item in training}) < 2:
+        raise CliError(f"{folder} needs at least two training families (cross-validation)")
     artefact = train(training)
     size = write(artefact, output)
     meta = artefact["meta"]

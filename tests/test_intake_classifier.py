@@ -127,3 +127,20 @@ def test_it_computes_the_probabilities_scikit_learn_computes() -> None:
         ours = probabilities(text.text, model=model)
         for code in CATEGORIES:
             assert ours[code] == pytest.approx(row[classes.index(code)], abs=0.01)
+
+
+def test_it_refuses_to_train_on_a_corpus_of_one_family(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    from typer.testing import CliRunner
+
+    from shagym.cli import app
+
+    (tmp_path / "ru_only.jsonl").write_text(
+        (DATA / "complaints" / "ru_voice.jsonl").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        app, ["train", "category", "--corpus", str(tmp_path), "-o", str(tmp_path / "m.gz")]
+    )
+    assert result.exit_code == 2
+    assert "at least two training families" in result.output
+    assert not (tmp_path / "m.gz").exists()
