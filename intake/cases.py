@@ -326,9 +326,12 @@ async def open_case(
     (an auto-reply or mailing list, RFC 3834)."""
     analysis = analyse(raw.text, raw.html, default_language=raw.language_hint or "ru")
     region, district, confidence = _place(raw, analysis)
+    hinted = raw.category_hint in CATEGORIES
     category = raw.category_hint if raw.category_hint in CATEGORIES else analysis.category
     language = raw.language_hint or analysis.language
-    commission = await _responsible(session, region)
+    # A category the model is unsure of goes to central triage, as a case with no region does.
+    triage = not hinted and analysis.category_triage
+    commission = await _responsible(session, None if triage else region)
     commission_code = commission.code
     reporter = await get_or_create_reporter(session, raw)
     body = analysis.text.text or raw.subject or ""
@@ -387,6 +390,7 @@ async def open_case(
             "commission": commission_code,
             "category": category,
             "related": related,
+            **({"triage": "category"} if triage else {}),
         },
     }
     await _owe(session, owed_now, audit)

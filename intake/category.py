@@ -31,6 +31,7 @@ CATEGORIES = (
 )
 OTHER = "other"
 DEFAULT_MIN_SCORE = 2.0
+DEFAULT_TRIAGE_BELOW = 0.5
 MAX_CHARS = 50_000
 GAP = r"[^.!?\n]{0,40}?"  # what "…" in a pattern stands for: a few words, same sentence
 _LATIN_LETTER = re.compile(r"[a-zá-žıǵńóúý]")
@@ -51,6 +52,8 @@ class Rule:
 class Rules:
     rules: tuple[Rule, ...]
     min_score: float = DEFAULT_MIN_SCORE
+    # The model's probability under which a case goes to central triage (see intake.classifier).
+    triage_below: float = DEFAULT_TRIAGE_BELOW
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
@@ -128,7 +131,11 @@ def parse_rules(text: str) -> Rules:
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"category rules are not valid TOML: {exc}") from None
     min_score = _weight(data.pop("min_score", DEFAULT_MIN_SCORE), "min_score")
-    return Rules(tuple(_rule(code, body) for code, body in data.items()), min_score)
+    triage_below = _weight(data.pop("triage_below", DEFAULT_TRIAGE_BELOW), "triage_below")
+    if not 0 <= triage_below <= 1:
+        raise RulesError(f"triage_below: a probability between 0 and 1, not {triage_below}")
+    rules = tuple(_rule(code, body) for code, body in data.items())
+    return Rules(rules, min_score, triage_below)
 
 
 @cache
@@ -171,8 +178,8 @@ def _views(text: str) -> tuple[str, ...]:
     return plain, _WORD.sub(lambda m: fold(m.group()), plain)
 
 
-def classify(text: str, rules: Rules | tuple[Rule, ...] | None = None) -> CategoryResult:
-    """The best-scoring category of a text, or `other` when nothing reaches `min_score`."""
+def rule_scores(text: str, rules: Rules | tuple[Rule, ...] | None = None) -> dict[str, float]:
+    """The total weight each category's rules match in a text (categories with none left out)."""
     rules = load_rules() if rules is None else rules
     if isinstance(rules, tuple):
         rules = Rules(rules)
@@ -191,7 +198,23 @@ def classify(text: str, rules: Rules | tuple[Rule, ...] | None = None) -> Catego
                 score += weight
         if score > 0:
             scores[rule.code] = score
-    if not scores or max(scores.values()) < rules.min_score:
+    return scores
+
+
+def from_scores(scores: dict[str, float], min_score: float = DEFAULT_MIN_SCORE) -> CategoryResult:
+    """The rules' answer from their scores: the best, or `other` below `min_score`."""
+    if not scores or max(scores.values()) < min_score:
         return CategoryResult(OTHER, 0.0, 0.0)
     best = max(scores, key=lambda code: scores[code])
     return CategoryResult(best, scores[best], round(scores[best] / sum(scores.values()), 3))
+
+
+def classify(text: str, rules: Rules | tuple[Rule, ...] | None = None) -> CategoryResult:
+    """The rules' category of a text, or `other` when nothing reaches `min_score`.
+
+    This is the rules alone; `intake.classifier.categorise` is what the intake uses (the
+    trained model with the rules' scores among its features)."""
+    rules = load_rules() if rules is None else rules
+    if isinstance(rules, tuple):
+        rules = Rules(rules)
+    return from_scores(rule_scores(text, rules), rules.min_score)

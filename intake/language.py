@@ -1,22 +1,49 @@
 """Language of a report: ru, kk (Cyrillic or Latin script) or en.
 
-Cyrillic text is Kazakh when its ordinary (lower-case) words carry Kazakh letters or are frequent
-Kazakh words; a Russian text naming Kazakh places or quoting a Kazakh organisation name
-(«Оңтүстік Жарық») stays Russian, because capitalised words and quoted names count little.
-Latin text is Kazakh when it has Kazakh Latin letters (á ǵ ı ń ó ú ý), frequent Kazakh words or
-Kazakh endings, and English when English function words dominate.
+Only words count: URLs, e-mail addresses, HTML tags and entities and numbers are removed first
+(a Google Drive link is not English, `<p style=…>` is not a Russian report's language). Then
+each word is evidence for one language, and the language with most evidence wins:
+
+- Cyrillic: a word with a Kazakh-only letter (ә ғ қ ң ө ұ ү һ і) is Kazakh; a frequent Russian
+  or Kazakh word says its language, Kazakh words also when typed without Kazakh letters
+  ("бир", "калай", "ушин"); other words count a little by whether Russian morphology knows them.
+  Capitalised and quoted words count little — a Russian text naming Қарағанды or quoting
+  «Оңтүстік Жарық» stays Russian.
+- Latin: Kazakh Latin letters (á ǵ ı ń ó ú ý), frequent Kazakh words, `q` and Kazakh endings are
+  Kazakh; English function words are English.
+- A text mixing scripts is counted word by word in both, and takes the language of most words.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+from intake.translit import fold
 
 KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 _KK_LATIN_LETTERS = frozenset("áǵńóúýıÁǴŃÓÚÝ")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _QUOTED = re.compile(r"«[^»\n]{0,200}»|\"[^\"\n]{0,200}\"|“[^”\n]{0,200}[”“]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
+# What is not words: links, addresses, markup, numbers (and words glued to digits: "1AbCd").
+_NOT_WORDS = re.compile(
+    r"(?:https?://|ftp://|www\.)\S+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|<[^<>]{0,2000}>"
+    r"|&#?\w{1,10};"
+    r"|\b[\w-]*\d[\w-]*\b"
+    r"|\b[\w-]+\.(?:kz|ru|com|org|net|gov|html?|php|pdf|docx?|jpe?g|png)\b",
+    re.IGNORECASE,
+)
 MAX_CHARS = 20_000
+# What comes before a word that starts a sentence (its capital says nothing about a name).
+_SENTENCE_END = re.compile(r"(?:^|.*[.!?…:\n])[\s«\"“(—-]*", re.DOTALL)
+
+
+def words_only(text: str) -> str:
+    """The text without URLs, e-mail addresses, HTML tags and entities, or numbers."""
+    return _NOT_WORDS.sub(" ", text)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -28,8 +55,15 @@ _KK_WORDS = _words(
     "бір бірақ еді екен ғой қана ғана кезде кезінде кейін дейін арқылы сияқты тек әлі енді "
     "өзі мені маған менің біздің оның жатыр отыр тұр жүр болды болып болған берді берген "
     "адам адамдар партия партияға партиясы мүше мүшесі мүшелері облысы ауданы қаласы ауылы "
-    "жылы күні дауыс беру сайлау шағым арыз көмек сұраймын өтінемін тексеру неге қалай"
+    "жылы күні дауыс беру сайлау шағым арыз көмек сұраймын өтінемін тексеру неге қалай "
+    "қанша қашан қайда кім не керек ма ме ба бе па пе бізді сізге сіздер барлық барлығы "
+    "жұмыс жұмыстан кірсең кіру кірмесең айтты деген дейді ешқандай ешкім тексеріп "
+    "рахмет сәлеметсіз сәлем құрметті бастық директор әкім әкімі ауылдағы мектеп"
 )
+# The same words typed without Kazakh letters ("бир", "калай"); Russian look-alikes left out.
+_KK_FOLDED = frozenset(fold(w) for w in _KK_WORDS) - {
+    fold(w) for w in ("мен", "не", "он", "ол", "бар", "кем", "ма", "па", "пе", "бе", "ме")
+}
 _RU_WORDS = _words(
     "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только "
     "ее её мне было вот от меня еще ещё нет о из ему когда даже ну ли если уже или ни быть был "
@@ -44,7 +78,8 @@ _KK_LATIN_WORDS = _words(
     "jok biz siz olar ol bir biraq birak kezde kezinde arqyly arkyly tek meni menin meniń "
     "bizdin onyn jatyr otyr tur jur boldy bolyp bergen berdi adam adamdar partiya partııa "
     "partiyaga mushe múshe oblysy audany aýdany qalasy kalasy auyly aýyly saylau saılaý "
-    "dauys daýys shagym shaǵym aryz komek kómek tekserý tekseru"
+    "dauys daýys shagym shaǵym aryz komek kómek tekserý tekseru bizdi sizder kerek qalai "
+    "kalai qansha kansha salem salemetsiz rahmet jumys zhumys"
 )
 _EN_WORDS = _words(
     "the a an and or of to in on at for with by from is are was were be been has have had "
@@ -55,52 +90,75 @@ _KK_LATIN_ENDINGS = (
     "dy", "di", "ty", "ti", "yp", "ip", "myn", "min", "ga", "ge", "qa", "da", "de", "ta",
     "te", "nyn", "nin", "lar", "ler", "dar", "der", "tar", "ter", "sy", "si", "ny", "ni",
 )  # fmt: skip
+# Kazakh verb and case endings typed with Russian letters ("тиркелген", "бермегенмин").
+_KK_CYRILLIC_ENDING = re.compile(
+    r"(?:ган|ген|кан|кен|ганмин|генмин|мыз|миз|сыз|сиз|ныз|низ|дык|дик|тык|тик|дын|дин|"
+    r"нын|нин|тын|тин|ынан|инен|дан|ден|тан|тен|мин|мын|ды|ди|ты|ти|лар|лер|дар|дер|тар|тер|"
+    r"ады|еди|йды|йди|уге|уга|кун|ып|ип)$"
+)
 
 
-def _cyrillic_scores(words: list[str]) -> tuple[float, float]:
-    kk = ru = 0.0
-    for word in words:
-        lower = word.lower()
-        proper = word[:1].isupper()  # place and person names say little about the language
-        if not KAZAKH_LETTERS.isdisjoint(word):
-            kk += 0.5 if proper else 2
-        elif lower in _KK_WORDS:
-            kk += 1
-        elif lower in _RU_WORDS:
-            ru += 1
-    return kk, ru
+@lru_cache(maxsize=100_000)
+def _russian_knows(lower: str) -> bool:
+    from intake.gazetteer import _morph  # the analyser the gazetteer and rules load anyway
+
+    return bool(_morph().word_is_known(lower))
 
 
-def _latin_scores(words: list[str]) -> tuple[float, float]:
-    kk = en = 0.0
-    for word in words:
-        lower = word.lower()
-        if lower in _EN_WORDS:
-            en += 1
-        elif not _KK_LATIN_LETTERS.isdisjoint(word) or lower in _KK_LATIN_WORDS:
-            kk += 1.5
-        elif re.search(r"q(?!u)", lower):
-            kk += 1
-        elif len(lower) > 4 and lower.endswith(_KK_LATIN_ENDINGS):
-            kk += 0.5
-    return kk, en
+def _cyrillic_word(word: str, starts_sentence: bool) -> tuple[float, float]:
+    """(Kazakh, Russian) evidence of one Cyrillic word."""
+    lower = word.lower()
+    proper = word[:1].isupper() and not word.isupper() and not starts_sentence
+    weight = 0.25 if proper else 1.0
+    if not KAZAKH_LETTERS.isdisjoint(word):
+        return weight, 0.0
+    if lower in _RU_WORDS:
+        return 0.0, weight
+    if fold(lower) in _KK_FOLDED:
+        return weight, 0.0
+    if len(lower) < 4:
+        return 0.0, 0.0
+    if _russian_knows(lower):
+        return 0.0, 0.75 * weight
+    if _KK_CYRILLIC_ENDING.search(lower):
+        return 0.5 * weight, 0.0
+    return 0.0, 0.0
+
+
+def _latin_word(word: str) -> tuple[float, float]:
+    """(Kazakh, English) evidence of one Latin word."""
+    lower = word.lower()
+    if lower in _EN_WORDS:
+        return 0.0, 1.0
+    if not _KK_LATIN_LETTERS.isdisjoint(word) or lower in _KK_LATIN_WORDS:
+        return 1.5, 0.0
+    if re.search(r"q(?!u)", lower):
+        return 1.0, 0.0
+    if len(lower) > 4 and lower.endswith(_KK_LATIN_ENDINGS):
+        return 0.5, 0.0
+    return 0.0, 0.0
 
 
 def detect_language(text: str, default: str = "ru") -> str:
-    """Answer `ru`, `kk` or `en` from letters and frequent words; `default` when unclear."""
-    text = _QUOTED.sub(" ", text[:MAX_CHARS])
-    cyrillic, latin = [], []
-    for word in _WORD.findall(text):
+    """Answer `ru`, `kk` or `en` from the words' letters and frequent words; `default` when
+    there are no words or they say nothing."""
+    text = _QUOTED.sub(" ", words_only(text[:MAX_CHARS]))
+    scores = {"ru": 0.0, "kk": 0.0, "en": 0.0}
+    cyrillic = latin = 0
+    for match in _WORD.finditer(text):
+        word = match.group()
         if _CYRILLIC.search(word):
-            cyrillic.append(word)
+            cyrillic += 1
+            starts = bool(_SENTENCE_END.fullmatch(text[: match.start()][-3:]))
+            kk, ru = _cyrillic_word(word, starts)
+            scores["kk"] += kk
+            scores["ru"] += ru
         elif word.isascii() or not _KK_LATIN_LETTERS.isdisjoint(word):
-            latin.append(word)
+            latin += 1
+            kk, en = _latin_word(word)
+            scores["kk"] += kk
+            scores["en"] += en
     if not cyrillic and not latin:
         return default
-    if len(cyrillic) >= len(latin):
-        kk, ru = _cyrillic_scores(cyrillic)
-        if kk == ru == 0:
-            return default
-        return "kk" if kk > ru else "ru"
-    kk, en = _latin_scores(latin)
-    return "kk" if kk > en else "en"
+    best = max(scores, key=lambda code: (scores[code], code == default))
+    return best if scores[best] > 0 else default

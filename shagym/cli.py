@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("shagym.cli_audit:app", "Audit a membership registry or primaries' votes."),
     "web": ("shagym.cli_web:app", "Serve the web console alone (run --only web)."),
     "users": ("shagym.cli_users:app", "Web console accounts: add, list, disable, reset-password."),
+    "train": ("shagym.cli_train:app", "Train the intake's category model from the labelled corpus."),
 }
 
 COMPLETION_OPTIONS = {"install_completion", "show_completion"}

@@ -9,12 +9,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core.errors import CliError
-from core.settings import SettingsError
-from intake.category import RulesError
-from intake.routing import CommissionsFileError
 
 __all__ = ["CliError", "friendly"]
 
@@ -22,11 +18,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
 
 
+def _loaded(module: str, *names: str) -> tuple[type[BaseException], ...]:
+    """These exception classes if their module was imported: one that was not cannot have
+    raised them, and importing it here (SQLAlchemy, pydantic-settings) would cost a command
+    like `shagym analyse` half a second of start-up."""
+    found = sys.modules.get(module)
+    return tuple(getattr(found, name) for name in names) if found is not None else ()
+
+
 def _describe(exc: BaseException) -> str | None:
-    if isinstance(exc, CliError | SettingsError | CommissionsFileError | RulesError | LookupError):
+    expected: tuple[type[BaseException], ...] = (
+        CliError,
+        LookupError,
+        *_loaded("core.settings", "SettingsError"),
+        *_loaded("intake.routing", "CommissionsFileError"),
+        *_loaded("intake.category", "RulesError"),
+    )
+    if isinstance(exc, expected):
         return str(exc).strip("'\"")
-    if isinstance(exc, OperationalError | DBAPIError):
-        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+    database = _loaded("sqlalchemy.exc", "OperationalError", "DBAPIError")
+    if database and isinstance(exc, database):
+        orig = getattr(exc, "orig", None)
+        reason = str(orig).splitlines()[0] if orig else str(exc).splitlines()[0]
         return f"database error: {reason} (check DATABASE_URL)"
     if isinstance(exc, ConnectionError | OSError):
         return f"{type(exc).__name__}: {exc}"

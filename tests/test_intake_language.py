@@ -39,3 +39,42 @@ def test_it_answers_the_majority_language_of_a_mixed_text() -> None:
 @pytest.mark.parametrize("text", ["", "12345 678", "!!! ??? 🙏🙏", "\x00\x01"])
 def test_it_answers_the_default_when_there_are_no_words(text: str) -> None:
     assert detect_language(text, default="kk") == "kk"
+
+
+def test_it_reads_a_russian_text_with_a_link_as_russian() -> None:
+    text = (
+        "Жалоба: https://drive.google.com/file/d/1AbCdEfGhIjKlMnOpQrStUvWxYz/view?usp=sharing "
+        "в Караганде принуждают голосовать"
+    )
+    assert detect_language(text) == "ru"
+
+
+def test_it_reads_a_russian_report_carrying_an_html_fragment_as_russian() -> None:
+    text = (
+        '<div class="moz-text-html" style="font-family: Arial, sans-serif; color: #333">'
+        '<p><span lang="en-US">Прошу проверить</span> ППО в Таразе</p>'
+        '<a href="https://example.com/report?id=42&amp;from=mail">link</a><br/></div>'
+    )
+    assert detect_language(text) == "ru"
+
+
+def test_it_ignores_email_addresses_and_numbers() -> None:
+    text = "kandidat2024@mail.ru support@party.kz 8 747 305 12 00 — все члены на одну почту"
+    assert detect_language(text) == "ru"
+
+
+def test_it_reads_kazakh_typed_without_kazakh_letters() -> None:
+    assert detect_language("Жарна канша? калай толеймин?") == "kk"
+    assert detect_language("Праймериз кашан басталады, кандидат болу ушин не керек") == "kk"
+
+
+def test_it_reads_latin_kazakh_with_a_personal_ending() -> None:
+    text = "men taldyqorgannanmyn, bizdi partiyaga zorlap kirgizdi"
+    assert detect_language(text) == "kk"
+
+
+def test_it_takes_the_language_of_most_words_in_a_mixed_text() -> None:
+    text = (
+        "Здравствуйте, у нас в ауле аким собрал всех и сказал: партияға кірмесеңдер жәрдемақы жоқ."
+    )
+    assert detect_language(text) == "ru"

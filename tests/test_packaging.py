@@ -53,6 +53,8 @@ def test_it_packs_templates_locales_gazetteer_rules_and_migrations(wheel):
     assert "intake/data/kz_admin.csv" in names
     assert "intake/data/kz_admin.SOURCES.md" in names
     assert "intake/data/categories.toml" in names
+    assert "intake/data/category_model.json.gz" in names
+    assert not any(n.startswith("intake/data/complaints/") for n in names)
     assert any(n.startswith("templates/") for n in names)
     assert any(n.startswith("locales/") for n in names)
     assert any(n.startswith("models/migrations/versions/0001") for n in names)

@@ -6,7 +6,8 @@ import csv
 import io
 
 import pytest
-from notify_helpers import outbox, report
+from notify_helpers import outbox
+from notify_helpers import report as open_report
 from sqlmodel import col, select
 from web_fixtures import add_account
 
@@ -15,6 +16,13 @@ from models.tables import AuditLog
 
 pytest_plugins = ["web_fixtures"]
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+
+
+async def report(*args: object, **fields: object) -> object:
+    """A case opened as the channels do. These tests are not about the category: the citizen's
+    choice of one (as in the bot) keeps a terse text out of central triage for an unsure one."""
+    fields.setdefault("category_hint", "other")
+    return await open_report(*args, **fields)  # type: ignore[arg-type]
 
 
 async def _people(sessions):
