@@ -200,3 +200,20 @@ def test_it_runs_without_a_bot_token_by_skipping_the_bot(env):
 
 def test_it_rejects_an_unknown_loop_name(env):
     assert_clean_error(shagym("run", "--only", "fax", env=env), "fax")
+
+
+def test_it_takes_the_issue_names_of_the_roles():
+    from shagym.cli_run import wanted_loops
+
+    assert wanted_loops("notify, digest,bot") == {"outbox", "digests", "bot"}
+    assert wanted_loops(None) == {"bot", "mail", "outbox", "digests", "web"}
+
+
+
+def test_it_plans_only_the_role_asked_for(tmp_path):
+    from core.settings import Settings
+    from shagym.cli_run import wanted_loops
+    from shagym.runner import planned_loops
+
+    settings = Settings(_env_file=None, BOT_TOKEN="1:x", ATTACHMENTS_DIR=tmp_path)  # type: ignore[call-arg]
+    assert [name for name, _ in planned_loops(settings, wanted_loops("notify"))] == ["outbox"]
