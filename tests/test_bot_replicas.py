@@ -1,0 +1,102 @@
+"""Two bot replicas on one store (each with its own engine, as two processes would have): an
+update delivered to both at the same moment is handled by one of them, the other does nothing;
+an update whose holder died is taken over once its lease has passed, by one replica only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from sqlalchemy import text
+
+from bot.api import make_bot
+from bot.dispatcher import create_dispatcher
+from bot.ledger import UpdateLedger
+from core.settings import load_settings
+from models.db import SessionFactory, create_engine, create_session_factory
+from models.tables import TelegramUpdate
+from models.types import utcnow
+from sandbox.telegram import TelegramEmulator
+
+USERS = 20
+
+
+@contextlib.asynccontextmanager
+async def replica(
+    emu: TelegramEmulator, url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Dispatcher, Bot]]:
+    engine = create_engine(url)
+    settings = load_settings(
+        DATABASE_URL=url,
+        ATTACHMENTS_DIR=tmp_path / "attachments",
+        BOT_TOKEN=emu.token,
+        TELEGRAM_API_BASE=emu.base_url,
+    )
+    dp = create_dispatcher(settings=settings, sessions=create_session_factory(engine))
+    bot = make_bot(emu.token, emu.base_url)
+    try:
+        yield dp, bot
+    finally:
+        await dp["writer"].close()
+        await bot.session.close()
+        await engine.dispose()
+
+
+def as_update(emu: TelegramEmulator, update_id: int, bot: Bot) -> Update:
+    """What Telegram would POST for this update (each replica parses its own copy)."""
+    return Update.model_validate(emu._delivered[update_id], context={"bot": bot})
+
+
+@pytest.fixture
+async def two(database_url: str, sessions: SessionFactory, tmp_path: Path):  # type: ignore[no-untyped-def]
+    async with (
+        TelegramEmulator() as emu,
+        replica(emu, database_url, tmp_path) as first,
+        replica(emu, database_url, tmp_path) as second,
+    ):
+        yield emu, first, second
+
+
+async def test_it_handles_an_update_delivered_to_two_replicas_once(two, sessions) -> None:  # type: ignore[no-untyped-def]
+    emu, (dp1, bot1), (dp2, bot2) = two
+    users = [emu.user(7000 + i, "Айгерим", language_code="ru") for i in range(USERS)]
+    ids = [await user.send("/start") for user in users]
+    await asyncio.gather(
+        *(dp1.feed_update(bot1, as_update(emu, i, bot1)) for i in ids),
+        *(dp2.feed_update(bot2, as_update(emu, i, bot2)) for i in ids),
+    )
+    for user in users:
+        assert emu.count("sendMessage", user.id) == 1, user.id
+    handled = [dp1["ledger"].times_ended(i) + dp2["ledger"].times_ended(i) for i in ids]
+    assert handled == [2] * USERS  # each replica saw each update once: one handled it
+    async with sessions() as session:
+        rows = [await session.get(TelegramUpdate, i) for i in ids]
+    assert all(row is not None and (row.status, row.attempts) == ("done", 1) for row in rows)
+
+
+async def test_it_takes_over_an_update_only_when_its_holder_is_gone(two, sessions) -> None:  # type: ignore[no-untyped-def]
+    emu, (dp1, bot1), (dp2, bot2) = two
+    user = emu.user(7100, "Айгерим", language_code="ru")
+    update_id = await user.send("/start")
+    first: UpdateLedger = dp1["ledger"]
+    await first.record([as_update(emu, update_id, bot1)])  # recorded, then the process died
+    await dp2.feed_update(bot2, as_update(emu, update_id, bot2))  # a repeat, within the lease
+    assert emu.count("sendMessage", user.id) == 0
+    assert await dp2["ledger"].unfinished(older_than=60.0) == []
+    async with sessions() as session:  # the lease runs out
+        await session.exec(  # type: ignore[call-overload]
+            text("UPDATE telegram_update SET claimed_at = :at WHERE update_id = :id"),
+            params={"at": utcnow() - dt.timedelta(minutes=5), "id": update_id},
+        )
+        await session.commit()
+    third = UpdateLedger(dp2["sessions"], dp2["writer"])  # a third replica sweeping too
+    taken = await asyncio.gather(
+        dp2["ledger"].unfinished(older_than=60.0), third.unfinished(older_than=60.0)
+    )
+    assert sorted(len(payloads) for payloads in taken) == [0, 1]
