@@ -32,10 +32,12 @@ log = logging.getLogger(__name__)
 DRAIN_SECONDS = 20.0
 
 
-async def replay_unfinished(dp: Dispatcher, bot: Bot) -> int:
-    """Handle again, oldest first, what a crash or a failing handler left unfinished."""
+async def replay_unfinished(dp: Dispatcher, bot: Bot, older_than: float = 0.0) -> int:
+    """Handle again, oldest first, what a crash or a failing handler left unfinished (claimed
+    `older_than` seconds ago or earlier: 0 for the one polling process, the ledger's lease for
+    replicas behind a webhook, which may hold updates another live replica is handling)."""
     ledger: UpdateLedger = dp["ledger"]
-    payloads = await ledger.unfinished()
+    payloads = await ledger.unfinished(older_than=older_than)
     for payload in payloads:
         update = Update.model_validate(payload, context={"bot": bot})
         try:
@@ -45,6 +47,21 @@ async def replay_unfinished(dp: Dispatcher, bot: Bot) -> int:
     if payloads:
         log.info("replayed %d unfinished updates", len(payloads))
     return len(payloads)
+
+
+async def keep_replaying(dp: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
+    """For replicas behind one webhook: every half lease, take over and handle what a replica
+    that died left unfinished past the lease (the one holding it alive is left alone)."""
+    ledger: UpdateLedger = dp["ledger"]
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), ledger.lease / 2)
+        if stop.is_set():
+            return
+        try:
+            await replay_unfinished(dp, bot, older_than=ledger.lease)
+        except Exception:  # the store is away: the next sweep tries again
+            log.warning("replaying unfinished updates failed", exc_info=True)
 
 
 async def serve(
