@@ -55,7 +55,8 @@ def create_dispatcher(
         events_isolation=events_isolation or SimpleEventIsolation(),
         name="shagym",
     )
-    ledger = UpdateLedger(sessions, writer)
+    lease = settings.BOT_UPDATE_LEASE_SECONDS
+    ledger = UpdateLedger(sessions, writer, **({"lease": lease} if lease else {}))
     profiles = Profiles(sessions, writer)
     # Outer update middlewares run in this order, after aiogram's own (errors, user, FSM).
     dp.update.outer_middleware(LedgerMiddleware(ledger))

@@ -69,7 +69,10 @@ async def serve(
 ) -> None:
     """Replay the ledger, then poll until `stop` is set."""
     bot.session.middleware(LedgerPrefetch(dp["ledger"]))
-    await replay_unfinished(dp, bot)
+    settings: Settings = dp["settings"]
+    shared = settings.BOT_UPDATE_LEASE_SECONDS is not None  # other bot processes may be alive
+    await replay_unfinished(dp, bot, older_than=dp["ledger"].lease if shared else 0.0)
+    sweeping = asyncio.create_task(keep_replaying(dp, bot, stop)) if shared else None
     with contextlib.suppress(TelegramAPIError):
         await bot.delete_webhook(drop_pending_updates=False)
     polling = asyncio.create_task(
@@ -83,6 +86,9 @@ async def serve(
     if not polling.done():
         await dp.stop_polling()
     stopper.cancel()
+    if sweeping is not None:
+        sweeping.cancel()
+        await asyncio.gather(sweeping, return_exceptions=True)
     await _drain(dp)
     if polling.done() and polling.exception():
         raise polling.exception()  # type: ignore[misc]

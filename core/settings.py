@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     # delivers the rows the dead process held (renewed while a batch is delivered).
     OUTBOX_LEASE_SECONDS: float = Field(default=120.0, ge=10.0, le=3600.0)
     REDIS_URL: str | None = None
+    # Several processes (issue 15, scale-out): unset, this is the one bot process and it
+    # replays everything left unfinished when it starts; set (bot replicas behind one
+    # webhook), an update another replica claimed is left to it this long, then taken over.
+    BOT_UPDATE_LEASE_SECONDS: float | None = Field(default=None, ge=1.0, le=3600.0)
 
     # HMAC key of receipt codes; when unset, a key file is kept beside the evidence files.
     RECEIPT_KEY: SecretStr | None = None
