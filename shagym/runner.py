@@ -15,6 +15,7 @@ from core.settings import Settings
 from intake.commissions import read_file, sync_commissions
 from intake.routing import CommissionsFileError
 from models.db import SessionFactory
+from models.migrate import serialise
 from shagym.store import open_store
 
 log = logging.getLogger("shagym.runner")
@@ -66,6 +67,7 @@ async def load_commissions(settings: Settings, sessions: SessionFactory) -> None
     except CommissionsFileError as exc:
         raise CommissionsFileError(f"COMMISSIONS_FILE: {exc}") from None
     async with sessions() as session:
+        await serialise(await session.connection(), "shagym:commissions")  # replicas start too
         count = await sync_commissions(session, specs)
         await session.commit()
     log.info("loaded %d commissions from %s", count, settings.COMMISSIONS_FILE)
