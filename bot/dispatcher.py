@@ -56,7 +56,9 @@ def create_dispatcher(
         name="shagym",
     )
     lease = settings.BOT_UPDATE_LEASE_SECONDS
-    ledger = UpdateLedger(sessions, writer, **({"lease": lease} if lease else {}))
+    ledger = UpdateLedger(
+        sessions, writer, replica=settings.BOT_REPLICA_ID, **({"lease": lease} if lease else {})
+    )
     profiles = Profiles(sessions, writer)
     # Outer update middlewares run in this order, after aiogram's own (errors, user, FSM).
     dp.update.outer_middleware(LedgerMiddleware(ledger))

@@ -66,8 +66,15 @@ _RECORD = Statement(
 _TAKE_OVER = Statement(
     "UPDATE telegram_update SET claimed_by = :me, claimed_at = :now, status = 'received' "
     "WHERE update_id = :update_id AND attempts < :max_attempts AND (status = 'failed' OR "
-    "(status = 'received' AND (claimed_at IS NULL OR claimed_at <= :stale)))",
+    "(status = 'received' AND (claimed_at IS NULL OR claimed_at <= :stale "
+    "OR claimed_by = :me)))",
     {"now": UTCDateTime(), "stale": UTCDateTime()},
+)
+# A live holder keeps its claims fresh, however long its handlers take (a chat's lock, say).
+_RENEW = Statement(
+    "UPDATE telegram_update SET claimed_at = :now "
+    "WHERE update_id = :update_id AND claimed_by = :me AND status = 'received'",
+    {"now": UTCDateTime()},
 )
 _STATUSES = Statement(
     "SELECT update_id, status, attempts, claimed_by FROM telegram_update "
@@ -92,7 +99,12 @@ class UpdateLedger:
     """Reads and writes `telegram_update`; shared by the two middlewares and the replay."""
 
     def __init__(
-        self, sessions: Sessions, writer: BatchWriter, *, lease: float = LEASE_SECONDS
+        self,
+        sessions: Sessions,
+        writer: BatchWriter,
+        *,
+        lease: float = LEASE_SECONDS,
+        replica: str | None = None,
     ) -> None:
         self.sessions = sessions
         self.writer = writer
@@ -103,7 +115,9 @@ class UpdateLedger:
         self._idle.set()
         self._seen: dict[int, int] = {}  # how often each update ended (handled or skipped)
         self._changed = asyncio.Condition()
-        self.replica = secrets.token_hex(8)  # this process, in the rows it claims
+        # This process in the rows it claims; a stable id (BOT_REPLICA_ID) lets a restarted
+        # replica take back at once what it held when it died.
+        self.replica = replica or secrets.token_hex(8)
         self.lease = lease
 
     @property
@@ -163,10 +177,12 @@ class UpdateLedger:
     async def admit(self, update: Update) -> bool:
         """True once for an update that should be handled now."""
         update_id = update.update_id
-        if update_id in self._in_flight or update_id in self._finished:
+        verdict = self._verdicts.pop(update_id, None)
+        # A claim just won (a failed row taken back) counts even for what this process
+        # finished before; otherwise a repeat of what it holds or finished is skipped.
+        if update_id in self._in_flight or (update_id in self._finished and not verdict):
             await self._ended(update_id)
             return False
-        verdict = self._verdicts.pop(update_id, None)
         if verdict is None:
             await self.record([update])
             verdict = self._verdicts.pop(update_id, False)
@@ -214,6 +230,12 @@ class UpdateLedger:
                 self._finished.popitem(last=False)
             await self._ended(update_id)
 
+    async def renew(self) -> None:
+        """Refresh the claims of the updates in hand, so no replica takes them over."""
+        now = utcnow()
+        rows = [{"update_id": i, "me": self.replica, "now": now} for i in self._in_flight]
+        await self.writer.execute(_RENEW, rows)
+
     async def unfinished(
         self, limit: int = 10_000, older_than: float = 0.0
     ) -> list[dict[str, Any]]:
@@ -230,7 +252,8 @@ class UpdateLedger:
                     .limit(limit)
                 )
             ).all()
-            payloads = {row.update_id: dict(row.payload) for row in rows}
+            # A row finished meanwhile may come back without its payload: nothing to replay.
+            payloads = {row.update_id: dict(row.payload) for row in rows if row.payload}
         if not payloads:
             return []
         mine = await self._claim(list(payloads), [], older_than)

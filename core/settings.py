@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # replays everything left unfinished when it starts; set (bot replicas behind one
     # webhook), an update another replica claimed is left to it this long, then taken over.
     BOT_UPDATE_LEASE_SECONDS: float | None = Field(default=None, ge=1.0, le=3600.0)
+    # This replica's name in the ledger, unique among the replicas and kept across restarts
+    # (the unit's %H-%i, say): a restarted replica takes back at once what it held. Unset: a
+    # random one per start, and what a dead process held waits out the lease.
+    BOT_REPLICA_ID: str | None = Field(default=None, min_length=1, max_length=32)
 
     # HMAC key of receipt codes; when unset, a key file is kept beside the evidence files.
     RECEIPT_KEY: SecretStr | None = None

@@ -120,3 +120,30 @@ async def test_a_replica_sweeps_up_what_a_dead_one_left(two, sessions) -> None: 
         stop.set()
         await sweeping
     assert update_id in dp2["ledger"]._finished
+
+
+async def test_a_live_holder_keeps_its_updates_however_long_they_take(two, sessions) -> None:  # type: ignore[no-untyped-def]
+    emu, (dp1, bot1), (dp2, _) = two
+    user = emu.user(7300, "Айгерим", language_code="ru")
+    update_id = await user.send("/start")
+    holder: UpdateLedger = dp1["ledger"]
+    assert await holder.admit(as_update(emu, update_id, bot1))  # in hand, a handler is slow
+    async with sessions() as session:
+        await session.exec(  # type: ignore[call-overload]
+            text("UPDATE telegram_update SET claimed_at = :at WHERE update_id = :id"),
+            params={"at": utcnow() - dt.timedelta(minutes=5), "id": update_id},
+        )
+        await session.commit()
+    await holder.renew()
+    assert await dp2["ledger"].unfinished(older_than=60.0) == []
+
+
+async def test_a_restarted_replica_takes_back_at_once_what_it_held(two) -> None:  # type: ignore[no-untyped-def]
+    emu, (dp1, bot1), (dp2, _) = two
+    user = emu.user(7400, "Айгерим", language_code="ru")
+    update_id = await user.send("/start")
+    died = UpdateLedger(dp1["sessions"], dp1["writer"], replica="bot-a")
+    await died.record([as_update(emu, update_id, bot1)])  # recorded, then the process died
+    restarted = UpdateLedger(dp1["sessions"], dp1["writer"], replica="bot-a")
+    assert await dp2["ledger"].unfinished(older_than=60.0) == []  # another's: within the lease
+    assert [p["update_id"] for p in await restarted.unfinished(older_than=60.0)] == [update_id]

@@ -134,7 +134,11 @@ class AccessMiddleware(BaseMiddleware):
             ticket.status = "throttled"
         chat: Chat | None = data.get("event_chat")
         bot: Bot = data["bot"]
-        if chat is not None and chat.type == "private" and await self.throttle.should_warn(user.id):
+        if (
+            chat is not None
+            and chat.type == "private"
+            and await self.throttle.should_warn(user.id)
+        ):
             try:
                 await bot.send_message(
                     chat.id,

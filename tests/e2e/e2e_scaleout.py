@@ -91,7 +91,8 @@ class Role:
             "REDIS_URL": self.world.redis_url,
             "BOT_TOKEN": emu.token,
             "TELEGRAM_API_BASE": emu.base_url,
-            "BOT_UPDATE_LEASE_SECONDS": "8",  # a dead replica's updates wait this long
+            "BOT_UPDATE_LEASE_SECONDS": "60",  # what a replica holds is its own this long
+            "BOT_REPLICA_ID": self.directory.name,  # and a restarted one takes it back
             "OUTBOX_LEASE_SECONDS": "10",  # a dead worker's rows: the shortest lease allowed
             "ATTACHMENTS_DIR": str(self.directory.parent / "attachments"),  # shared by all
             "RECEIPT_KEY": "scaleout-test-receipt-key",
