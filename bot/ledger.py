@@ -168,7 +168,14 @@ class UpdateLedger:
         wanted, mine = set(ids), set()
         for update_id, status, attempts, holder in found:
             if update_id in wanted:
-                ours = holder == self.replica and status in RETRYABLE and attempts < MAX_ATTEMPTS
+                # One this process has in hand is not claimed again (a sweep racing the
+                # start-up replay): it may finish before the sweep would feed it.
+                ours = (
+                    holder == self.replica
+                    and status in RETRYABLE
+                    and attempts < MAX_ATTEMPTS
+                    and update_id not in self._in_flight
+                )
                 self._verdicts[update_id] = ours
                 if ours:
                     mine.add(update_id)

@@ -186,7 +186,8 @@ async def _settle(w: World, sessions, plays: asyncio.Task[None]) -> None:  # typ
 def _check(final, w: World, citizens: list[Citizen], kills, processed: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
     # Every report exactly one case.
     channels = Counter(case.channel for case, _ in final.cases)
-    assert channels == {"email": EMAILS, "telegram": CITIZENS}, channels
+    unfinished = [(c.user_id, c.outcome) for c in citizens if c.outcome != "receipt"]
+    assert channels == {"email": EMAILS, "telegram": CITIZENS}, (channels, unfinished)
     by_address = Counter(reporter.address for _, reporter in final.cases)
     assert all(by_address[str(c.user_id)] == 1 for c in citizens)
     assert all(by_address[f"citizen{i}@example.org"] == 1 for i in range(EMAILS))
