@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test demo lint bench system-deps migration clean model
+.PHONY: run test test-system demo lint bench system-deps migration clean model
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy $(TYPED)
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# The system tests alone (also part of `make test`): every role as its own process on one
+# PostgreSQL and Redis, killed and restarted mid-run (tests/e2e/test_scaleout.py), and the
+# single-process crash test.
+test-system: $(STAMP) system-deps
+	$(BIN)/pytest -q -p no:cacheprovider -m slow tests/e2e
 
 demo: $(STAMP) system-deps
 	$(BIN)/shagym demo

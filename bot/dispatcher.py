@@ -14,7 +14,7 @@ from bot.gate import gated
 from bot.handlers import routers
 from bot.i18n import LANGUAGES, N_, create_i18n, text_for
 from bot.ledger import LedgerMiddleware, UpdateLedger
-from bot.middlewares.access import AccessMiddleware, BanList, Throttle
+from bot.middlewares.access import AccessMiddleware, BanList, Limit, Throttle
 from bot.middlewares.profile import ProfileMiddleware
 from bot.profiles import Profiles
 from bot.storage import SqlStorage
@@ -40,11 +40,12 @@ def create_dispatcher(
     sessions: SessionFactory,
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
-    throttle: Throttle | None = None,
+    throttle: Limit | None = None,
 ) -> Dispatcher:
     """A Dispatcher with the ledger, ban list, flood limit, i18n and the feature routers.
 
-    FSM state goes to the SQL store unless `storage` is given (RedisStorage with REDIS_URL).
+    FSM state goes to the SQL store unless `storage` is given (RedisStorage with REDIS_URL);
+    with Redis the flood limit is kept there too, shared by every replica.
     """
     sessions = gated(sessions)  # type: ignore[assignment]
     writer = BatchWriter(sessions)
@@ -54,12 +55,15 @@ def create_dispatcher(
         events_isolation=events_isolation or SimpleEventIsolation(),
         name="shagym",
     )
-    ledger = UpdateLedger(sessions, writer)
+    lease = settings.BOT_UPDATE_LEASE_SECONDS
+    ledger = UpdateLedger(
+        sessions, writer, replica=settings.BOT_REPLICA_ID, **({"lease": lease} if lease else {})
+    )
     profiles = Profiles(sessions, writer)
     # Outer update middlewares run in this order, after aiogram's own (errors, user, FSM).
     dp.update.outer_middleware(LedgerMiddleware(ledger))
     dp.update.outer_middleware(ProfileMiddleware(create_i18n(), profiles))
-    dp.update.outer_middleware(AccessMiddleware(BanList(sessions), throttle or Throttle()))
+    dp.update.outer_middleware(AccessMiddleware(BanList(sessions), throttle or _limit(storage)))
     dp.include_routers(*routers())
     dp.workflow_data.update(
         settings=settings,
@@ -75,6 +79,15 @@ def create_dispatcher(
         ),
     )
     return dp
+
+
+def _limit(storage: BaseStorage) -> Limit:
+    redis = getattr(storage, "redis", None)  # aiogram's RedisStorage: share its connection
+    if redis is None:
+        return Throttle()
+    from bot.middlewares.shared_throttle import RedisThrottle
+
+    return RedisThrottle(redis)
 
 
 async def set_commands(bot: Bot) -> None:

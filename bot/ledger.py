@@ -10,7 +10,9 @@ On start, `unfinished()` gives what a crash or a failing handler left, to be han
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -51,17 +53,35 @@ _FINISH_AND_FORGET = Statement(
 )
 
 _RECORD = Statement(
-    "INSERT INTO telegram_update (update_id, payload, status, attempts, received_at) "
-    "VALUES (:update_id, :payload, 'received', 0, :received_at) "
+    "INSERT INTO telegram_update "
+    "(update_id, payload, status, attempts, received_at, claimed_by, claimed_at) "
+    "VALUES (:update_id, :payload, 'received', 0, :received_at, :me, :received_at) "
     "ON CONFLICT (update_id) DO NOTHING",
     {"payload": EncryptedJSON(), "received_at": UTCDateTime()},
 )
+# Another process's update is taken over only when it is free: a handler failed (the attempt
+# is over), or its holder has not finished it within the lease (it died). The row lock makes
+# one of two replicas racing for it the winner; the other's WHERE no longer matches.
+_TAKE_OVER = Statement(
+    "UPDATE telegram_update SET claimed_by = :me, claimed_at = :now, status = 'received' "
+    "WHERE update_id = :update_id AND attempts < :max_attempts AND (status = 'failed' OR "
+    "(status = 'received' AND (claimed_at IS NULL OR claimed_at <= :stale "
+    "OR claimed_by = :me)))",
+    {"now": UTCDateTime(), "stale": UTCDateTime()},
+)
+# A live holder keeps its claims fresh, however long its handlers take (a chat's lock, say).
+_RENEW = Statement(
+    "UPDATE telegram_update SET claimed_at = :now "
+    "WHERE update_id = :update_id AND claimed_by = :me AND status = 'received'",
+    {"now": UTCDateTime()},
+)
 _STATUSES = Statement(
-    "SELECT update_id, status, attempts FROM telegram_update "
+    "SELECT update_id, status, attempts, claimed_by FROM telegram_update "
     "WHERE update_id >= :low AND update_id <= :high"
 )
 
 MAX_ATTEMPTS = 3
+LEASE_SECONDS = 60.0  # an update unfinished this long after its claim: its holder is gone
 FINAL = frozenset({"done", "blocked", "ignored", "throttled", "dead"})
 RETRYABLE = ("received", "failed")
 
@@ -77,7 +97,14 @@ class Ticket:
 class UpdateLedger:
     """Reads and writes `telegram_update`; shared by the two middlewares and the replay."""
 
-    def __init__(self, sessions: Sessions, writer: BatchWriter) -> None:
+    def __init__(
+        self,
+        sessions: Sessions,
+        writer: BatchWriter,
+        *,
+        lease: float = LEASE_SECONDS,
+        replica: str | None = None,
+    ) -> None:
         self.sessions = sessions
         self.writer = writer
         self._verdicts: dict[int, bool] = {}  # recorded by prefetch: handle it or not
@@ -87,6 +114,10 @@ class UpdateLedger:
         self._idle.set()
         self._seen: dict[int, int] = {}  # how often each update ended (handled or skipped)
         self._changed = asyncio.Condition()
+        # This process in the rows it claims; a stable id (BOT_REPLICA_ID) lets a restarted
+        # replica take back at once what it held when it died.
+        self.replica = replica or secrets.token_hex(8)
+        self.lease = lease
 
     @property
     def in_flight(self) -> int:
@@ -99,37 +130,65 @@ class UpdateLedger:
     async def record(self, updates: Sequence[Update]) -> None:
         """Write updates that are not in the ledger yet; remember which ones to handle.
 
-        A new row and one an earlier run left unfinished are alike: handled (again), a few
-        times at most; a finished one is not.
+        This process handles what it wrote, and what it took over: a row whose handler failed,
+        or whose holder (an earlier run, another replica) left it unfinished past the lease.
+        What another live replica holds, or what is finished, is left alone.
         """
         fresh = [u for u in updates if u.update_id not in self._verdicts]
         if not fresh:
             return
+        now = utcnow()
         rows = [
             {
                 "update_id": u.update_id,
                 "payload": u.model_dump(mode="json", exclude_none=True, by_alias=True),
-                "received_at": utcnow(),
+                "received_at": now,
+                "me": self.replica,
             }
             for u in fresh
         ]
-        ids = {u.update_id for u in fresh}
-        # Queued together, the two usually share one transaction; in order either way.
-        _, found = await asyncio.gather(
+        await self._claim([u.update_id for u in fresh], rows, self.lease)
+
+    async def _claim(self, ids: list[int], rows: list[dict[str, Any]], lease: float) -> set[int]:
+        """Insert `rows`, take over the free ones of `ids`, and set the verdicts: the ids this
+        process now holds."""
+        take = {
+            "me": self.replica,
+            "now": utcnow(),
+            "stale": utcnow() - dt.timedelta(seconds=lease),
+            "max_attempts": MAX_ATTEMPTS,
+        }
+        # Queued together, they usually share one transaction; in order either way.
+        _, _, found = await asyncio.gather(
             self.writer.execute(_RECORD, rows),
+            self.writer.execute(_TAKE_OVER, [{"update_id": i, **take} for i in ids]),
             self.writer.fetch(_STATUSES, {"low": min(ids), "high": max(ids)}),
         )
-        for update_id, status, attempts in found:
-            if update_id in ids:
-                self._verdicts[update_id] = status in RETRYABLE and attempts < MAX_ATTEMPTS
+        wanted, mine = set(ids), set()
+        for update_id, status, attempts, holder in found:
+            if update_id in wanted:
+                # One this process has in hand is not claimed again (a sweep racing the
+                # start-up replay): it may finish before the sweep would feed it.
+                ours = (
+                    holder == self.replica
+                    and status in RETRYABLE
+                    and attempts < MAX_ATTEMPTS
+                    and update_id not in self._in_flight
+                )
+                self._verdicts[update_id] = ours
+                if ours:
+                    mine.add(update_id)
+        return mine
 
     async def admit(self, update: Update) -> bool:
         """True once for an update that should be handled now."""
         update_id = update.update_id
-        if update_id in self._in_flight or update_id in self._finished:
+        verdict = self._verdicts.pop(update_id, None)
+        # A claim just won (a failed row taken back) counts even for what this process
+        # finished before; otherwise a repeat of what it holds or finished is skipped.
+        if update_id in self._in_flight or (update_id in self._finished and not verdict):
             await self._ended(update_id)
             return False
-        verdict = self._verdicts.pop(update_id, None)
         if verdict is None:
             await self.record([update])
             verdict = self._verdicts.pop(update_id, False)
@@ -177,17 +236,34 @@ class UpdateLedger:
                 self._finished.popitem(last=False)
             await self._ended(update_id)
 
-    async def unfinished(self, limit: int = 10_000) -> list[dict[str, Any]]:
-        """Payloads of updates a crash or a failing handler left, oldest first."""
+    async def renew(self) -> None:
+        """Refresh the claims of the updates in hand, so no replica takes them over."""
+        now = utcnow()
+        rows = [{"update_id": i, "me": self.replica, "now": now} for i in self._in_flight]
+        await self.writer.execute(_RENEW, rows)
+
+    async def unfinished(
+        self, limit: int = 10_000, older_than: float = 0.0
+    ) -> list[dict[str, Any]]:
+        """Payloads of updates a crash or a failing handler left, oldest first, now claimed
+        by this process: those claimed more than `older_than` seconds ago (0: all — right for
+        the one polling process; replicas behind a webhook pass the lease)."""
         async with self.sessions() as session:
-            rows = await session.exec(
-                select(TelegramUpdate)
-                .where(col(TelegramUpdate.status).in_(RETRYABLE))
-                .where(TelegramUpdate.attempts < MAX_ATTEMPTS)
-                .order_by(col(TelegramUpdate.update_id))
-                .limit(limit)
-            )
-            return [dict(row.payload) for row in rows.all()]
+            rows = (
+                await session.exec(
+                    select(TelegramUpdate)
+                    .where(col(TelegramUpdate.status).in_(RETRYABLE))
+                    .where(TelegramUpdate.attempts < MAX_ATTEMPTS)
+                    .order_by(col(TelegramUpdate.update_id))
+                    .limit(limit)
+                )
+            ).all()
+            # A row finished meanwhile may come back without its payload: nothing to replay.
+            payloads = {row.update_id: dict(row.payload) for row in rows if row.payload}
+        if not payloads:
+            return []
+        mine = await self._claim(list(payloads), [], older_than)
+        return [payloads[i] for i in sorted(mine)]
 
 
 class LedgerPrefetch(BaseRequestMiddleware):

@@ -39,16 +39,18 @@ log = logging.getLogger(__name__)
 DRAIN_SECONDS = 20.0
 
 
-async def replay_unfinished(dp: Dispatcher, bot: Bot) -> int:
-    """Handle again, oldest first, what a crash or a failing handler left unfinished."""
+async def replay_unfinished(dp: Dispatcher, bot: Bot, older_than: float = 0.0) -> int:
+    """Handle again, oldest first, what a crash or a failing handler left unfinished (claimed
+    `older_than` seconds ago or earlier: 0 for the one polling process, the ledger's lease for
+    replicas behind a webhook, which may hold updates another live replica is handling)."""
     ledger: UpdateLedger = dp["ledger"]
-    payloads = await ledger.unfinished()
+    payloads = await ledger.unfinished(older_than=older_than)
     for payload in payloads:
-        update = Update.model_validate(payload, context={"bot": bot})
         try:
+            update = Update.model_validate(payload, context={"bot": bot})
             await dp.feed_update(bot, update)
         except Exception:  # one bad update must not keep the bot from starting
-            log.exception("update %s failed again on replay", update.update_id)
+            log.exception("update %s failed again on replay", payload.get("update_id"))
     if payloads:
         log.info("replayed %d unfinished updates", len(payloads))
     return len(payloads)
@@ -74,6 +76,21 @@ class ConnectionReporter(BaseRequestMiddleware):
             raise
         STATUS.report("telegram", True)
         return response
+async def keep_replaying(dp: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
+    """For replicas behind one webhook: every third of the lease, renew the claims of the
+    updates in hand (however long they take, nobody takes them over), then take over and
+    handle what a replica that died left unfinished past the lease."""
+    ledger: UpdateLedger = dp["ledger"]
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), ledger.lease / 3)
+        if stop.is_set():
+            return
+        try:
+            await ledger.renew()
+            await replay_unfinished(dp, bot, older_than=ledger.lease)
+        except Exception:  # the store is away: the next sweep tries again
+            log.warning("replaying unfinished updates failed", exc_info=True)
 
 
 async def serve(
@@ -82,7 +99,11 @@ async def serve(
     """Replay the ledger, then poll until `stop` is set."""
     bot.session.middleware(ConnectionReporter())
     bot.session.middleware(LedgerPrefetch(dp["ledger"]))
-    await replay_unfinished(dp, bot)
+    settings: Settings = dp["settings"]
+    shared = settings.BOT_UPDATE_LEASE_SECONDS is not None  # other bot processes may be alive
+    # The sweep also renews the claims of what the start-up replay has in hand.
+    sweeping = asyncio.create_task(keep_replaying(dp, bot, stop)) if shared else None
+    await replay_unfinished(dp, bot, older_than=dp["ledger"].lease if shared else 0.0)
     with contextlib.suppress(TelegramAPIError):
         await bot.delete_webhook(drop_pending_updates=False)
     polling = asyncio.create_task(
@@ -96,6 +117,9 @@ async def serve(
     if not polling.done():
         await dp.stop_polling()
     stopper.cancel()
+    if sweeping is not None:
+        sweeping.cancel()
+        await asyncio.gather(sweeping, return_exceptions=True)
     await drain(dp)
     if polling.done() and polling.exception():
         raise polling.exception()  # type: ignore[misc]

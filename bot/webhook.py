@@ -75,12 +75,16 @@ def webhook_path(settings: Settings) -> str:
 
 async def serve_webhook(dp: Dispatcher, bot: Bot, stop: asyncio.Event, settings: Settings) -> None:
     """Listen, set the webhook with the update types the routers use, serve until `stop`."""
-    from bot.service import ConnectionReporter, drain, replay_unfinished
+    from bot.service import ConnectionReporter, drain, keep_replaying, replay_unfinished
 
     assert settings.WEBHOOK_URL is not None and settings.WEBHOOK_SECRET is not None
     secret = settings.WEBHOOK_SECRET.get_secret_value()
     bot.session.middleware(ConnectionReporter())
-    await replay_unfinished(dp, bot)
+    # Replicas behind one webhook URL: sweep what a dead one left past the lease, and take
+    # over at start only what is that old (a live replica may hold the rest), as serve() does.
+    shared = settings.BOT_UPDATE_LEASE_SECONDS is not None
+    sweeping = asyncio.create_task(keep_replaying(dp, bot, stop)) if shared else None
+    await replay_unfinished(dp, bot, older_than=dp["ledger"].lease if shared else 0.0)
     handler = WebhookHandler(dp, bot, secret)
     app = web.Application()
     app.router.add_post(webhook_path(settings), handler.handle)
@@ -102,4 +106,7 @@ async def serve_webhook(dp: Dispatcher, bot: Bot, stop: asyncio.Event, settings:
     finally:
         await runner.cleanup()  # no new updates; Telegram keeps what it could not deliver
         await handler.wait_handled()
+        if sweeping is not None:
+            sweeping.cancel()
+            await asyncio.gather(sweeping, return_exceptions=True)
         await drain(dp)

@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     # delivers the rows the dead process held (renewed while a batch is delivered).
     OUTBOX_LEASE_SECONDS: float = Field(default=120.0, ge=10.0, le=3600.0)
     REDIS_URL: str | None = None
+    # Several processes (issue 15, scale-out): unset, this is the one bot process and it
+    # replays everything left unfinished when it starts; set (bot replicas behind one
+    # webhook), an update another replica claimed is left to it this long, then taken over.
+    BOT_UPDATE_LEASE_SECONDS: float | None = Field(default=None, ge=1.0, le=3600.0)
+    # This replica's name in the ledger, unique among the replicas and kept across restarts
+    # (the unit's %H-%i, say): a restarted replica takes back at once what it held. Unset: a
+    # random one per start, and what a dead process held waits out the lease.
+    BOT_REPLICA_ID: str | None = Field(default=None, min_length=1, max_length=32)
 
     # Delivery at election-day volume (issue 15): SMTP connections kept open per relay (one
     # message on each at a time); the health and metrics server (/healthz, /readyz,

@@ -14,6 +14,7 @@ import random
 import ssl
 import time
 from collections.abc import Callable
+from typing import Any
 
 from core.metrics import ERRORS
 from core.settings import Settings
@@ -22,11 +23,11 @@ from mail_ingest.imap import CONNECTION_ERRORS, ImapClient
 from mail_ingest.ingest import brief_error
 from mail_ingest.poller import BATCH_MESSAGES, AfterCommit, InboxPass, PassReport
 from models.db import SessionFactory
+from models.leader import RETRY_SECONDS, Leadership, leader_lock, while_leader
 
 log = logging.getLogger(__name__)
 RENEW_AFTER = 25 * 60.0  # seconds a connection is used before a fresh login
 IDLE_SLICE = 5 * 60.0  # longest single IDLE; a pass follows every wake-up
-AFTER_MAIL_IDLE = 1.0  # the IDLE after a pass that found mail
 
 
 class Backoff:
@@ -103,10 +104,11 @@ class MailService:
                 await wait_or_stop(stop, delay)
 
     async def wait_passes(self, count: int) -> PassReport | None:
-        """Wait until at least `count` passes have completed since start."""
+        """Wait until at least `count` passes have completed since start; the report of pass
+        number `count` (another pass may have followed already)."""
         async with self._changed:
             await self._changed.wait_for(lambda: self.passes >= count)
-        return self.last
+        return self.reports[count - 1] if count > 0 else self.last
 
     async def wait_errors(self, count: int) -> None:
         """Wait until at least `count` failures have been caught at the loop's edge."""
@@ -120,23 +122,22 @@ class MailService:
             STATUS.report("imap", True)
             started = time.monotonic()
             while not stop.is_set():
-                found = await self._pass(client)
+                report = await self._pass(client)
                 remaining = RENEW_AFTER - (time.monotonic() - started)
                 if remaining <= 0:
                     return
+                if report.outcomes or report.moved_only:
+                    # Mail that arrived during a busy pass raised no IDLE wake-up (it came
+                    # before IDLE began): look again at once rather than wait for the next.
+                    continue
                 if client.can_idle:
-                    # Mail that arrived during a pass may be announced by no IDLE (Dovecot's
-                    # next word can be its "Still here" two minutes later): after a pass that
-                    # found mail, IDLE only briefly before looking again.
-                    slice_ = AFTER_MAIL_IDLE if found else IDLE_SLICE
-                    await self._idle(client, stop, min(slice_, remaining))
+                    await self._idle(client, stop, min(IDLE_SLICE, remaining))
                 else:
                     await wait_or_stop(stop, min(self.settings.IMAP_POLL_SECONDS, remaining))
         finally:
             await asyncio.to_thread(client.close)
 
-    async def _pass(self, client: ImapClient) -> bool:
-        """One pass; True when it found mail (new, or stored but not yet moved)."""
+    async def _pass(self, client: ImapClient) -> PassReport:
         report = await self.inbox.run(client)
         self.backoff.reset()
         if report.outcomes:
@@ -150,7 +151,7 @@ class MailService:
             self.last = report
             self.reports.append(report)
             self._changed.notify_all()
-        return bool(report.outcomes or report.moved_only)
+        return report
 
     async def _idle(self, client: ImapClient, stop: asyncio.Event, timeout: float) -> None:
         waiter = asyncio.ensure_future(asyncio.to_thread(client.idle, timeout))
@@ -168,10 +169,49 @@ class MailService:
         waiter.result()
 
 
+def mailbox_lock_name(settings: Settings) -> str:
+    """One leader per mailbox: every poller of the same folder shares this name."""
+    port = settings.IMAP_PORT or settings.IMAP_SECURITY.value
+    return f"mail:{settings.IMAP_HOST}:{port}:{settings.IMAP_USER}:{settings.IMAP_FOLDER}"
+
+
+class MailLeader:
+    """Pollers of one mailbox in several processes: the one holding the mailbox's leader lock
+    polls, the others stand by and take over within seconds when it dies. `services` are the
+    pollers this process ran, one per term it led (tests read what each fetched)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: SessionFactory,
+        *,
+        lock: Leadership | None = None,
+        retry: float = RETRY_SECONDS,
+        **service: Any,
+    ) -> None:
+        self.settings, self.sessions, self.retry, self.service = settings, sessions, retry, service
+        self.lock = lock or leader_lock(settings.DATABASE_URL, mailbox_lock_name(settings))
+        self.services: list[MailService] = []
+
+    @property
+    def stored(self) -> int:
+        """Messages this process fetched and stored (any status), over all its terms."""
+        return sum(len(r.outcomes) for s in self.services for r in s.reports)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await while_leader(self.lock, stop, self._lead, retry=self.retry)
+
+    async def _lead(self, term: asyncio.Event) -> None:
+        service = MailService(self.settings, self.sessions, **self.service)
+        self.services.append(service)
+        await service.run(term)
+
+
 async def run_mail(settings: Settings, sessions: SessionFactory, stop: asyncio.Event) -> None:
-    """The runner's entry point: poll the hotline's mailbox until `stop` is set."""
+    """The runner's entry point: poll the hotline's mailbox until `stop` is set, while this
+    process leads it."""
     log.info(
         "mail: watching %s on %s (%s)",
         settings.IMAP_FOLDER, settings.IMAP_HOST, settings.IMAP_SECURITY,
     )  # fmt: skip
-    await MailService(settings, sessions).run(stop)
+    await MailLeader(settings, sessions).run(stop)

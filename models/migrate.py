@@ -26,7 +26,20 @@ def _run(connection: Any, action: str, revision: str) -> None:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as conn:
+        await serialise(conn, "shagym:migrate")
         await conn.run_sync(_run, "upgrade", revision)
+
+
+async def serialise(conn: Any, name: str) -> None:
+    """On PostgreSQL, one transaction at a time past this point for `name` (until it ends):
+    every role's process migrates on start, and several starting at once on a fresh store
+    must not all create the same tables. SQLite's BEGIN IMMEDIATE serialises already."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        from models.leader import lock_key
+
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:

@@ -253,6 +253,9 @@ class TelegramUpdate(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     received_at: dt.datetime = _ts()
     done_at: dt.datetime | None = _opt_ts()
+    # Which bot process is handling it, since when (several replicas share the ledger).
+    claimed_by: str | None = Field(default=None, max_length=32)
+    claimed_at: dt.datetime | None = _opt_ts()
 
 
 class AuditLog(SQLModel, table=True):

@@ -16,6 +16,7 @@ from core.status import STATUS
 from intake.commissions import read_file, sync_commissions
 from intake.routing import CommissionsFileError
 from models.db import SessionFactory
+from models.migrate import serialise
 from shagym.store import open_store
 
 log = logging.getLogger("shagym.runner")
@@ -75,6 +76,7 @@ async def load_commissions(settings: Settings, sessions: SessionFactory) -> None
     except CommissionsFileError as exc:
         raise CommissionsFileError(f"COMMISSIONS_FILE: {exc}") from None
     async with sessions() as session:
+        await serialise(await session.connection(), "shagym:commissions")  # replicas start too
         count = await sync_commissions(session, specs)
         await session.commit()
     log.info("loaded %d commissions from %s", count, settings.COMMISSIONS_FILE)
@@ -82,6 +84,8 @@ async def load_commissions(settings: Settings, sessions: SessionFactory) -> None
 
 def planned_loops(settings: Settings, wanted: set[str]) -> list[tuple[str, Loop]]:
     plan = []
+    for name in sorted(wanted - {spec.name for spec in LOOPS}):
+        log.warning("%s: not started: not part of this version yet", name)
     for spec in LOOPS:
         if spec.name not in wanted:
             continue

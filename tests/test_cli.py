@@ -238,3 +238,18 @@ def test_it_records_who_showed_and_exported_a_case(loaded):
     rows = _audit_rows(loaded)
     assert [action for _, action, _ in rows] == ["read.export", "read.case"]
     assert all(actor.startswith("cli:") and case_id for actor, _, case_id in rows)
+def test_it_takes_the_issue_names_of_the_roles():
+    from shagym.cli_run import wanted_loops
+
+    assert wanted_loops("notify, digest,bot") == {"outbox", "digests", "bot"}
+    assert wanted_loops(None) == {"bot", "mail", "outbox", "digests", "retention", "web"}
+
+
+
+def test_it_plans_only_the_role_asked_for(tmp_path):
+    from core.settings import Settings
+    from shagym.cli_run import wanted_loops
+    from shagym.runner import planned_loops
+
+    settings = Settings(_env_file=None, BOT_TOKEN="1:x", ATTACHMENTS_DIR=tmp_path)  # type: ignore[call-arg]
+    assert [name for name, _ in planned_loops(settings, wanted_loops("notify"))] == ["outbox"]

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramAPIError
@@ -63,8 +63,17 @@ class _Bucket:
     warned_at: float = field(default=-1e9)
 
 
+class Limit(Protocol):
+    """A per-user flood limit: this process's (`Throttle`) or every replica's (Redis)."""
+
+    async def allow(self, user_id: int) -> bool: ...
+
+    async def should_warn(self, user_id: int, every: float = 60.0) -> bool: ...
+
+
 class Throttle:
-    """A token bucket per user: `burst` updates at once, refilled at `rate` per second."""
+    """A token bucket per user: `burst` updates at once, refilled at `rate` per second, in
+    this process (one bot process; replicas share `RedisThrottle`)."""
 
     def __init__(
         self, rate: float = 2.0, burst: float = 20.0, clock: Clock = time.monotonic
@@ -74,7 +83,7 @@ class Throttle:
         self.clock = clock
         self._buckets: dict[int, _Bucket] = {}
 
-    def allow(self, user_id: int) -> bool:
+    async def allow(self, user_id: int) -> bool:
         now = self.clock()
         bucket = self._buckets.get(user_id)
         if bucket is None:
@@ -88,7 +97,7 @@ class Throttle:
             return True
         return False
 
-    def should_warn(self, user_id: int, every: float = 60.0) -> bool:
+    async def should_warn(self, user_id: int, every: float = 60.0) -> bool:
         bucket = self._buckets[user_id]
         now = self.clock()
         if now - bucket.warned_at >= every:
@@ -106,7 +115,7 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class AccessMiddleware(BaseMiddleware):
-    def __init__(self, bans: BanList, throttle: Throttle) -> None:
+    def __init__(self, bans: BanList, throttle: Limit) -> None:
         self.bans = bans
         self.throttle = throttle
 
@@ -119,13 +128,17 @@ class AccessMiddleware(BaseMiddleware):
             if ticket is not None:
                 ticket.status = "ignored"
             return None
-        if self.throttle.allow(user.id):
+        if await self.throttle.allow(user.id):
             return await handler(event, data)
         if ticket is not None:
             ticket.status = "throttled"
         chat: Chat | None = data.get("event_chat")
         bot: Bot = data["bot"]
-        if chat is not None and chat.type == "private" and self.throttle.should_warn(user.id):
+        if (
+            chat is not None
+            and chat.type == "private"
+            and await self.throttle.should_warn(user.id)
+        ):
             try:
                 await bot.send_message(
                     chat.id,
