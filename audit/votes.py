@@ -9,6 +9,8 @@ from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from audit import normalise as norm
 from audit.findings import CATEGORY, VOTE_SHARED_PHONE, Finding, Problems
 from audit.members import (
@@ -24,7 +26,9 @@ from audit.members import (
 )
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Registry = dict[int | str, dt.date | None]  # a member's IIN (`iin_key`) → admission date
+# The members' registry: a frame (`load_members`: IIN text, admission date), or a dict of
+# `iin_key` → admission date.
+Registry = dict[int | str, dt.date | None] | pl.DataFrame
 
 
 @dataclass(slots=True)
