@@ -8,7 +8,7 @@ definition of what a cell means; problems from both are put back in row order.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from audit.findings import Problems, ref
+from audit.readers import Source
 from audit.scan import REPLACED, Record, Run, _progress
 
 BATCH = 65_536
@@ -68,24 +69,33 @@ def scan_batches(run: Run, names: list[str], on_batch: OnBatch, *, progress: boo
         getter = itemgetter(*[columns.index[n] for n in present])
         base = ref(index, 0)
         with _progress(source, enabled=progress) as advance:
-            batch: list[list[str]] = []
-            numbers: list[int] = []
-            for number, cells in source.rows:
-                batch.append(cells)
-                numbers.append(number)
-                if len(batch) == BATCH:
-                    _emit(batch, numbers, base, present, names, getter, width, on_batch, pending)
-                    batch, numbers = [], []
-                    advance()
-            if batch:
+            for numbers, batch in _chunks(source):
                 _emit(batch, numbers, base, present, names, getter, width, on_batch, pending)
+                advance()
         run.notes += source.notes
         if columns.ignored:
             run.notes.append(f"{source.label}: columns not used: {', '.join(columns.ignored)}")
 
 
+def _chunks(source: Source) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+    if source.batches is not None:
+        for first, rows in source.batches(BATCH):
+            yield range(first, first + len(rows)), rows
+        return
+    batch: list[list[str]] = []
+    numbers: list[int] = []
+    for number, cells in source.rows:
+        batch.append(cells)
+        numbers.append(number)
+        if len(batch) == BATCH:
+            yield numbers, batch
+            batch, numbers = [], []
+    if batch:
+        yield numbers, batch
+
+
 def _emit(
-    batch: list[list[str]], numbers: list[int], base: int, present: list[str], names: list[str],
+    batch: list[list[str]], numbers: Sequence[int], base: int, present: list[str], names: list[str],
     getter: Callable[[list[str]], Any], width: int, on_batch: OnBatch, pending: Pending,
 ) -> None:
     try:
