@@ -8,6 +8,7 @@ definition of what a cell means; problems from both are put back in row order.""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -176,19 +177,24 @@ _W1 = list(range(1, 12))
 _W2 = [*range(3, 12), 1, 2]
 
 
-def iin_valid(name: str, today: str) -> pl.Expr:
+def iin_valid(name: str, today: dt.date) -> pl.Expr:
     """For cells of twelve ASCII digits: the IIN is a person's (century digit 1-6, a real
-    birth date not after `today`, the check digit) — what `iin_problem` returns None for."""
-    cell = pl.col(name)
-    d = [cell.str.slice(i, 1).cast(pl.Int32) for i in range(12)]
+    birth date not after `today`, the check digit) — what `iin_problem` returns None for.
+    All integer arithmetic on the number (string slicing was two thirds of the time)."""
+    number = pl.col(name).cast(pl.Int64, strict=False)
+    d = [(number // 10 ** (11 - i)) % 10 for i in range(12)]
     first = sum(x * w for x, w in zip(d, _W1, strict=False)) % 11
     second = sum(x * w for x, w in zip(d, _W2, strict=False)) % 11
     check = pl.when(first == 10).then(second).otherwise(first)
     century = d[6]
-    base = pl.when(century <= 2).then(18).when(century <= 4).then(19).otherwise(20)
-    born = (base.cast(pl.String) + cell.str.slice(0, 2) + "-" + cell.str.slice(2, 2) + "-"
-            + cell.str.slice(4, 2)).str.to_date("%Y-%m-%d", strict=False)
+    year = (1800 + 100 * ((century - 1) // 2)) + number // 10**10
+    month, day = (number // 10**8) % 100, (number // 10**6) % 100
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = (pl.when(month == 2).then(pl.when(leap).then(29).otherwise(28))
+            .when(month.is_in([4, 6, 9, 11])).then(30).otherwise(31))
+    born = year * 10_000 + month * 100 + day
     return (
-        (century >= 1) & (century <= 6) & born.is_not_null()
-        & (born <= pl.lit(today).str.to_date()) & (check != 10) & (check == d[11])
+        (century >= 1) & (century <= 6) & (month >= 1) & (month <= 12) & (day >= 1)
+        & (day <= days) & (born <= today.year * 10_000 + today.month * 100 + today.day)
+        & (check != 10) & (check == d[11])
     ).fill_null(False)

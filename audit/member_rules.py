@@ -104,7 +104,7 @@ class MemberRules:
         for row_ref, rec in records(marked.filter(~pl.col("fast")), FIELDS):
             self.add(row_ref, rec)
         quick = marked.filter(pl.col("fast"))
-        today = dt.datetime.now(dt.UTC).date().isoformat()
+        today = dt.datetime.now(dt.UTC).date()
         lower = email.str.to_lowercase()
         out = quick.select(
             "ref", "iin", (~iin_valid("iin", today)).alias("bad"),
