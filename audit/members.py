@@ -1,6 +1,5 @@
-"""The membership registry's rules, fed one row at a time (`MemberRules.add`), holding only
-keys and row references: invalid_iin, duplicate_iin, shared_phone, shared_email,
-suspended_admission, admission_burst, unconfirmed."""
+"""The membership registry's rules' options and keys, and the admission_burst rule's spells
+(the rules themselves: `audit.member_rules`)."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from dataclasses import dataclass, field
 Window = tuple[dt.date, dt.date]
 Reference = dict[str, tuple[str, dt.date | None]]  # IIN → (name key, birth date)
 Key = int | str
-Multi = dict[Key, int | list[int]]  # a key → its first row reference, or all once repeated
 
 
 def iin_key(iin: str) -> Key:
@@ -44,21 +42,6 @@ class MemberOptions:
     burst_min: int = 20
     burst_factor: float = 5.0
     reference: Reference | None = None
-
-
-def remember(index: Multi, key: Key, row_ref: int) -> None:
-    """A key's rows, kept as one int until the key repeats (most keys never do)."""
-    held = index.get(key)
-    if held is None:
-        index[key] = row_ref
-    elif isinstance(held, int):
-        index[key] = [held, row_ref]
-    else:
-        held.append(row_ref)
-
-
-def repeated(index: Multi, minimum: int) -> list[tuple[Key, list[int]]]:
-    return [(k, v) for k, v in index.items() if isinstance(v, list) and len(v) >= minimum]
 
 
 def bursts(
