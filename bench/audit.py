@@ -145,6 +145,23 @@ def xlsx_run(rows: int, folder: Path) -> dict[str, float]:
     return {"rows": rows, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2)}
 
 
+def in_child(kind: str, *paths: Path) -> tuple[set[tuple[str, str]], float, float, int]:
+    """Ours in a fresh interpreter, so its peak memory is its own (not the generator's)."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, __file__, "--child", kind, *map(str, paths)],
+                         check=True, capture_output=True, text=True).stdout
+    data = json.loads(out)
+    return {tuple(f) for f in data["found"]}, data["wall"], data["cpu"], data["peak_mb"]
+
+
+def child(kind: str, paths: list[str]) -> None:
+    func = ours if kind == "members" else ours_votes
+    found, wall, cpu = timed(func, *map(Path, paths))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(json.dumps({"found": sorted(found), "wall": wall, "cpu": cpu, "peak_mb": peak}))  # noqa: T201
+
+
 def side(wall: float, cpu: float, rows: int) -> dict[str, float]:
     return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "rows_per_s": round(rows / wall)}
 
@@ -154,7 +171,11 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--polls", type=int, default=3)
     parser.add_argument("--xlsx", type=int, default=100_000)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1:])
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         members, votes = folder / "members.csv", folder / "votes.csv"
@@ -163,9 +184,8 @@ def main() -> None:
             ("voter_admitted_in_suspension", f"P{p + 1}|{WINDOW}|AST") for p in range(args.polls)}
         vote_rows = sum(1 for _ in votes.open(encoding="utf-8")) - 1
         del rows
-        found_m, wall_m, cpu_m = timed(ours, members)
-        found_v, wall_v, cpu_v = timed(ours_votes, votes, members)
-        peak_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        found_m, wall_m, cpu_m, peak_m = in_child("members", members)
+        found_v, wall_v, cpu_v, peak_v = in_child("votes", votes, members)
         peer_m, pwall_m, pcpu_m = timed(pandas_rules, members)
         peer_v, pwall_v, pcpu_v = timed(pandas_votes, votes, members)
         xlsx = xlsx_run(args.xlsx, folder)
@@ -173,13 +193,12 @@ def main() -> None:
         "machine": platform.platform(), "python": platform.python_version(),
         "members": args.members, "votes": vote_rows,
         "shagym": {
-            "members": {**side(wall_m, cpu_m, args.members),
+            "members": {**side(wall_m, cpu_m, args.members), "peak_rss_mb": peak_m,
                         "found_injected": found_m == expected.members},
-            "votes": {**side(wall_v, cpu_v, vote_rows),
+            "votes": {**side(wall_v, cpu_v, vote_rows), "peak_rss_mb": peak_v,
                       "found_injected": found_v == expected.votes},
             "together": {"seconds": round(wall_m + wall_v, 2),
                          "cpu_seconds": round(cpu_m + cpu_v, 2)},
-            "peak_rss_mb": peak_ours // 1024,
         },
         "pandas": {
             "members": {**side(pwall_m, pcpu_m, args.members), "same_findings": peer_m == found_m},
