@@ -94,3 +94,24 @@ def test_its_vote_rows_come_out_the_same_either_way(cells):
     options = VoteOptions(allowlist=parse_networks("5.6.0.0/16, 2001:db8::/32"))
     vector, single = both_paths(lambda p: VoteRules(options, p), rows, VOTE_FIELDS)
     assert vector == single
+
+
+def test_its_findings_and_problems_do_not_depend_on_the_batch_size(tmp_path, monkeypatch):
+    from audit import batches
+    from audit.run import audit_members
+    from bench.registry import SUSPENDED, generate_members
+
+    generate_members(tmp_path / "m.csv", 3000)
+    with (tmp_path / "m.csv").open("a", encoding="utf-8") as handle:
+        handle.write("12345,Ким,+1 999,,Нигде,,ППО 9,31.02.2024\n\n,,,,,,,\n")
+
+    def run():  # type: ignore[no-untyped-def]
+        result = audit_members([tmp_path / "m.csv"], MemberOptions(suspended=[SUSPENDED]),
+                               progress=False)
+        return ([(f.rule, f.identity, f.refs, f.notes) for f in result.findings],
+                result.run.problems.lines(result.run.labels))
+
+    whole = run()
+    monkeypatch.setattr(batches, "BATCH", 7)
+    assert run() == whole
+    assert any("empty row" in line for line in whole[1])
