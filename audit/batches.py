@@ -141,15 +141,16 @@ def region_groups(column: pl.Series) -> pl.Series:
     return column.replace_strict(codes, return_dtype=pl.String)
 
 
-def kz_phones(name: str) -> tuple[pl.Expr, pl.Expr]:
-    """(decidable, national digits) for a phone column: decidable when the cell is empty or a
-    plainly written Kazakh mobile number (+7 / 8 / 7 and ten digits, or the ten alone, with
-    spaces, brackets and dashes), the case `normalise.phone` decides by the five-digit range."""
+def kz_phones(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """`frame` with "plain_phone" (the cell is empty or a plainly written Kazakh mobile
+    number: +7 / 8 / 7 and ten digits, or the ten alone, with spaces, brackets and dashes —
+    the case `normalise.phone` decides by the five-digit range) and "national" (its ten
+    digits). The digits are a column first: an expression reused is evaluated anew."""
     cell = pl.col(name)
-    digits = cell.str.replace_all(r"[ +()\-]", "")
-    plus = cell.str.starts_with("+")
-    size = digits.str.len_bytes()
-    first = digits.str.slice(0, 1)
+    staged = frame.with_columns(cell.str.replace_all(r"[ +()\-]", "").alias("_digits"),
+                                cell.str.starts_with("+").alias("_plus"))
+    digits, plus = pl.col("_digits"), pl.col("_plus")
+    size, first = digits.str.len_bytes(), digits.str.slice(0, 1)
     national = (
         pl.when((size == 11) & ((first == "7") | ((first == "8") & ~plus)))
         .then(digits.str.slice(1))
@@ -157,8 +158,10 @@ def kz_phones(name: str) -> tuple[pl.Expr, pl.Expr]:
         .then(digits)
         .otherwise(None)
     )
-    plain = cell.str.contains(r"^[0-9+()\-][0-9 +()\-]*$") & national.str.starts_with("7")
-    return (cell == "") | plain.fill_null(False), national
+    staged = staged.with_columns(national.alias("national"))
+    plain = cell.str.contains(r"^[0-9+()\-][0-9 +()\-]*$") & pl.col("national").str.starts_with("7")
+    return staged.with_columns(((cell == "") | plain.fill_null(False)).alias("plain_phone")).drop(
+        "_digits", "_plus")
 
 
 def phone_keys(frame: pl.DataFrame, national: str) -> pl.Series:
@@ -177,24 +180,27 @@ _W1 = list(range(1, 12))
 _W2 = [*range(3, 12), 1, 2]
 
 
-def iin_valid(name: str, today: dt.date) -> pl.Expr:
+def iin_valid(frame: pl.DataFrame, name: str, today: dt.date) -> pl.Series:
     """For cells of twelve ASCII digits: the IIN is a person's (century digit 1-6, a real
     birth date not after `today`, the check digit) — what `iin_problem` returns None for.
-    All integer arithmetic on the number (string slicing was two thirds of the time)."""
+    Integer arithmetic on the number and its digits, each a column once."""
     number = pl.col(name).cast(pl.Int64, strict=False)
-    d = [(number // 10 ** (11 - i)) % 10 for i in range(12)]
+    digits = frame.select([((number // 10 ** (11 - i)) % 10).alias(f"d{i}") for i in range(12)])
+    d = [pl.col(f"d{i}") for i in range(12)]
     first = sum(x * w for x, w in zip(d, _W1, strict=False)) % 11
     second = sum(x * w for x, w in zip(d, _W2, strict=False)) % 11
-    check = pl.when(first == 10).then(second).otherwise(first)
     century = d[6]
-    year = (1800 + 100 * ((century - 1) // 2)) + number // 10**10
-    month, day = (number // 10**8) % 100, (number // 10**6) % 100
+    year = (1800 + 100 * ((century - 1) // 2)) + d[0] * 10 + d[1]
+    month, day = d[2] * 10 + d[3], d[4] * 10 + d[5]
+    staged = digits.with_columns(pl.when(first == 10).then(second).otherwise(first).alias("check"),
+                                 year.alias("year"), month.alias("month"), day.alias("day"))
+    year, month, day, check = pl.col("year"), pl.col("month"), pl.col("day"), pl.col("check")
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     days = (pl.when(month == 2).then(pl.when(leap).then(29).otherwise(28))
             .when(month.is_in([4, 6, 9, 11])).then(30).otherwise(31))
     born = year * 10_000 + month * 100 + day
-    return (
+    return staged.select((
         (century >= 1) & (century <= 6) & (month >= 1) & (month <= 12) & (day >= 1)
         & (day <= days) & (born <= today.year * 10_000 + today.month * 100 + today.day)
         & (check != 10) & (check == d[11])
-    ).fill_null(False)
+    ).fill_null(False)).to_series()

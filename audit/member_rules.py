@@ -89,17 +89,17 @@ class MemberRules:
         return None
 
     def batch(self, frame: pl.DataFrame, pending: Pending) -> None:
-        plain_phone, national = kz_phones("phone")
+        frame = kz_phones(frame, "phone")
         email, admitted = pl.col("email"), pl.col("admitted_on")
         day = admitted.str.to_date("%Y-%m-%d", strict=False)
-        fast = (pl.col("iin").str.contains("^[0-9]{12}$") & plain_phone
+        fast = (pl.col("iin").str.contains("^[0-9]{12}$") & pl.col("plain_phone")
                 & ((email == "") | email.str.contains(r"^[!-~]+$"))
                 & ((admitted == "") | (admitted.str.contains(DATE) & day.is_not_null()))
                 & trimmed("organisation"))
         if self.options.reference is not None:  # names and birth dates: the per-row path
             fast = pl.lit(value=False)
-        marked = frame.with_columns(fast.fill_null(False).alias("fast"),
-                                    national.alias("national"), day.alias("day"))
+        marked = frame.lazy().with_columns(fast.fill_null(False).alias("fast"),
+                                           day.alias("day")).collect()
         self.problems = pending
         for row_ref, rec in records(marked.filter(~pl.col("fast")), FIELDS):
             self.add(row_ref, rec)
@@ -107,7 +107,7 @@ class MemberRules:
         today = dt.datetime.now(dt.UTC).date()
         lower = email.str.to_lowercase()
         out = quick.select(
-            "ref", "iin", (~iin_valid("iin", today)).alias("bad"),
+            "ref", "iin", (~iin_valid(quick, "iin", today)).alias("bad"),
             phone_keys(quick, "national").alias("phone"),
             pl.when(lower.str.contains("@") & (lower.str.len_bytes() <= 320)).then(lower)
             .alias("email"),

@@ -74,18 +74,18 @@ class VoteRules:
         return str(address), stamp
 
     def batch(self, frame: pl.DataFrame, pending: Pending) -> None:
-        plain_phone, national = kz_phones("phone")
+        frame = kz_phones(frame, "phone")
         ip, voted = pl.col("ip"), pl.col("voted_at")
         text = voted.str.replace("T", " ")
         text = pl.when(text.str.len_bytes() == 16).then(text + ":00").otherwise(text)
         at = text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
         needed = (ip != "") & ~self._allowed()
         fast = (trimmed("poll") & ((pl.col("iin") == "") | pl.col("iin").str.contains("^[0-9]{12}$"))
-                & plain_phone & ((ip == "") | ip.str.contains(IPV4))
+                & pl.col("plain_phone") & ((ip == "") | ip.str.contains(IPV4))
                 & (~needed | (voted == "") | (voted.str.contains(TIME) & at.is_not_null())))
-        marked = frame.with_columns(fast.fill_null(False).alias("fast"),
-                                    national.alias("national"), needed.alias("needed"),
-                                    (at.dt.epoch("us") / 1e6).alias("ts"))
+        marked = frame.lazy().with_columns(fast.fill_null(False).alias("fast"),
+                                           needed.alias("needed"),
+                                           (at.dt.epoch("us") / 1e6).alias("ts")).collect()
         self.problems = pending
         for row_ref, rec in records(marked.filter(~pl.col("fast")), FIELDS):
             self.add(row_ref, rec)
