@@ -67,11 +67,11 @@ def scan_batches(run: Run, names: list[str], on_batch: OnBatch, *, progress: boo
         source, columns = run._open(path)
         present = [n for n in names if n in columns.index]
         width = max(columns.index.values()) + 1
-        getter = itemgetter(*[columns.index[n] for n in present])
+        indices = [columns.index[n] for n in present]
         base = ref(index, 0)
         with _progress(source, enabled=progress) as advance:
             for numbers, batch in _chunks(source):
-                _emit(batch, numbers, base, present, names, getter, width, on_batch, pending)
+                _emit(batch, numbers, base, present, names, indices, width, on_batch, pending)
                 advance()
         run.notes += source.notes
         if columns.ignored:
@@ -97,17 +97,15 @@ def _chunks(source: Source) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
 
 def _emit(
     batch: list[list[str]], numbers: Sequence[int], base: int, present: list[str], names: list[str],
-    getter: Callable[[list[str]], Any], width: int, on_batch: OnBatch, pending: Pending,
+    indices: list[int], width: int, on_batch: OnBatch, pending: Pending,
 ) -> None:
-    try:
-        picked = list(map(getter, batch))
+    try:  # a column at a time, in C (map over itemgetter): no Python step a row
+        picked = [list(map(itemgetter(i), batch)) for i in indices]
     except IndexError:  # short rows: pad them (a missing cell reads as empty)
-        picked = list(map(getter, [c if len(c) >= width else c + [""] * (width - len(c))
-                                   for c in batch]))
-    if len(present) == 1:
-        picked = [(value,) for value in picked]
-    data: dict[str, Any] = {"ref": [base + n for n in numbers]}
-    data.update(zip(present, map(list, zip(*picked, strict=True)), strict=True))
+        padded = [c if len(c) >= width else c + [""] * (width - len(c)) for c in batch]
+        picked = [list(map(itemgetter(i), padded)) for i in indices]
+    data: dict[str, Any] = {"ref": pl.Series(numbers, dtype=pl.Int64) + base}
+    data.update(zip(present, picked, strict=True))
     frame = pl.DataFrame(data, schema={"ref": pl.Int64, **dict.fromkeys(present, pl.String)})
     frame = frame.with_columns(pl.lit("").alias(n) for n in names if n not in present)
     blank = pl.all_horizontal(pl.col(n).str.strip_chars().str.len_bytes() == 0 for n in present)
