@@ -8,8 +8,9 @@ import csv
 import datetime as dt
 import io
 import os
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,9 @@ class Source:
     total: int  # in `unit`s, for the progress bar
     position: Callable[[], int]
     notes: list[str] = field(default_factory=list)
+    # CSV: the rows after the header in lists of at most n, with the first one's number (the
+    # csv module's C loop, no generator step a row); `rows` must not be read as well.
+    batches: Callable[[int], Iterator[tuple[int, list[list[str]]]]] | None = None
 
 
 def text_of(value: Any) -> str:
@@ -91,6 +95,22 @@ def open_csv(path: Path, accepts: Callable[[list[str]], bool]) -> Source:
     rows = records()
     header_row, headers = _find_header(rows, accepts, label)
     shown = {"\t": "tab"}.get(delimiter, delimiter)
+
+    def batches(size: int) -> Iterator[tuple[int, list[list[str]]]]:
+        number = header_row
+        try:
+            while chunk := list(islice(reader, size)):
+                yield number + 1, chunk
+                number += len(chunk)
+        except csv.Error:
+            # Which row: the generator path counts them one by one (a second read, once).
+            again = open_csv(path, accepts)
+            for _ in again.rows:
+                pass
+            raise
+        finally:
+            rows.close()
+
     return Source(
         label=label,
         header_row=header_row,
@@ -99,6 +119,7 @@ def open_csv(path: Path, accepts: Callable[[list[str]], bool]) -> Source:
         total=os.path.getsize(path),
         position=lambda: os.path.getsize(path) if raw.closed else raw.tell(),
         notes=[f"{label}: {encoding}, delimiter {shown!r}"],
+        batches=batches,
     )
 
 

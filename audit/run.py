@@ -8,13 +8,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
 from audit import normalise as norm
 from audit.columns import MEMBER_FIELDS, REFERENCE_FIELDS, VOTE_FIELDS
 from audit.findings import Finding
 from audit.finish import finish
-from audit.members import MemberOptions, MemberRules, Reference, Window, iin_key
+from audit.members import MemberOptions, Reference, Window
 from audit.scan import Layout, Record, Run
-from audit.votes import Registry, VoteOptions, VoteRules
+from audit.votes import VoteOptions
 from core.errors import CliError
 
 MEMBERS = Layout(MEMBER_FIELDS, [("iin",)])
@@ -47,8 +49,11 @@ def audit_members(
 ) -> Result:
     run = Run(paths, MEMBERS, sheet)
     run.check()
+    from audit.batches import scan_batches
+    from audit.member_rules import FIELDS, MemberRules
+
     rules = MemberRules(options, run.problems)
-    run.scan(rules.add, progress=progress)
+    scan_batches(run, FIELDS, rules.batch, progress=progress)
     findings, records = finish(rules.findings(), run, options.shared_min)
     return Result(run, findings, records, rules.admissions)
 
@@ -58,8 +63,11 @@ def audit_votes(
 ) -> Result:
     run = Run(paths, VOTES, sheet)
     run.check()
+    from audit.batches import scan_batches
+    from audit.vote_rules import FIELDS, VoteRules
+
     rules = VoteRules(options, run.problems)
-    run.scan(rules.add, progress=progress)
+    scan_batches(run, FIELDS, rules.batch, progress=progress)
     findings, records = finish(rules.findings(), run, options.shared_min)
     return Result(run, findings, records)
 
@@ -82,16 +90,21 @@ def load_reference(path: Path, *, progress: bool = True) -> tuple[Reference, Run
     return found, run
 
 
-def load_members(path: Path, *, progress: bool = True) -> tuple[Registry, Run]:
-    """IIN → admission date of the members a votes file is checked against."""
+def load_members(path: Path, *, progress: bool = True) -> tuple[pl.DataFrame, Run]:
+    """IIN → admission date of the members a votes file is checked against (a frame: IIN
+    text, admission date; the last row of an IIN listed twice wins)."""
+    from audit.batches import Pending, scan_batches
+    from audit.vote_rules import REGISTRY, load_registry_batch
+
     run = Run([path], MEMBERS)
-    found: Registry = {}
+    frames: list[pl.DataFrame] = []
+    slow: list[tuple[object, ...]] = []
 
-    def add(row_ref: int, rec: Record) -> None:
-        iin = norm.clean_iin(rec.get("iin", ""))
-        if iin:
-            admitted = rec.get("admitted_on", "")
-            found[iin_key(iin)] = norm.parse_date(admitted) if admitted else None
+    def add(frame: pl.DataFrame, pending: Pending) -> None:
+        frames.append(load_registry_batch(frame, slow))
 
-    run.scan(add, progress=progress)
+    scan_batches(run, list(MEMBER_FIELDS), add, progress=progress)
+    rows = pl.concat([*frames, pl.DataFrame(slow, schema={"ref": pl.Int64, **REGISTRY},
+                                            orient="row")])
+    found = rows.sort("ref").unique("iin", keep="last", maintain_order=True).drop("ref")
     return found, run

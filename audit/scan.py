@@ -4,6 +4,7 @@ findings name (evidence, regions), so no file is ever held in memory."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -94,13 +95,25 @@ class Run:
             source, columns = self._open(path)
             items = list(columns.index.items())
             base = ref(index, 0)
-            for number, cells in source.rows:  # a dict only for the rows wanted: most are not
-                if base + number in wanted:
-                    width = len(cells)
-                    found[base + number] = {
-                        name: cells[i].strip() if i < width else "" for name, i in items
-                    }
+            for number, cells in _wanted_rows(source, {r - base for r in wanted}):
+                width = len(cells)
+                found[base + number] = {
+                    name: cells[i].strip() if i < width else "" for name, i in items
+                }
         return found
+
+
+def _wanted_rows(source: Source, numbers: set[int]) -> Iterator[tuple[int, list[str]]]:
+    """The rows with these numbers; a CSV's batches are skipped whole when none is wanted."""
+    if source.batches is None:
+        yield from ((n, cells) for n, cells in source.rows if n in numbers)
+        return
+    ordered = sorted(numbers)
+    for first, rows in source.batches(65_536):
+        start = bisect.bisect_left(ordered, first)
+        stop = bisect.bisect_left(ordered, first + len(rows))
+        for number in ordered[start:stop]:
+            yield number, rows[number - first]
 
 
 def _records(source: Source, columns: Columns) -> Iterator[tuple[int, Record | None]]:
