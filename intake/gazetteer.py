@@ -16,12 +16,14 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 
 import pymorphy3
 
+from intake import name_lemmas
 from intake.morphology import KK_CASES, kk_stems, place_adjective_stems, ru_stems
 from intake.translit import fold, is_cyrillic
 
@@ -149,7 +151,14 @@ def lemmas(word: str) -> frozenset[str]:
 
 @lru_cache(maxsize=2_000)
 def _nominative_lemmas(word: str) -> frozenset[str]:
-    """Lemmas of a name written in the nominative (a gazetteer alias), not of verb look-alikes."""
+    """Lemmas of a name written in the nominative (a gazetteer alias), not of verb look-alikes;
+    the gazetteer's own words come from the shipped file (see intake/name_lemmas.py)."""
+    known = name_lemmas.shipped()
+    lemmas = known.get(word.lower()) if known is not None else None
+    return frozenset(lemmas) if lemmas is not None else parse_nominative(word)
+
+
+def parse_nominative(word: str) -> frozenset[str]:
     return frozenset(fold(p.normal_form) for p in _morph().parse(word.lower()) if "nomn" in p.tag)
 
 
@@ -226,21 +235,41 @@ def build(rows: list[dict[str, str]]) -> Gazetteer:
         place = Place(row["region_code"], row["kind"], row["name_ru"], row["name_kk"])
         gaz.places.append(place)
         gaz.regions.setdefault(row["region_code"], (row["region_name_ru"], row["region_name_kk"]))
-        for alias in _aliases(row):
-            words = [m.group() for m in tokenize(alias)]
-            while words and words[0].lower() in _PREPOSITIONS:  # "в столице" → "столице"
-                words.pop(0)
-            if words:
-                _add_alias(gaz, words, place)
+        for words in _alias_words(row):
+            _add_alias(gaz, words, place)
             if len(words) == 1 and words[0].islower():
                 gaz.common_nouns |= _name_keys(words[0])
     return gaz
 
 
+def _alias_words(row: dict[str, str]) -> Iterator[list[str]]:
+    for alias in _aliases(row):
+        words = [m.group() for m in tokenize(alias)]
+        while words and words[0].lower() in _PREPOSITIONS:  # "в столице" → "столице"
+            words.pop(0)
+        if words:
+            yield words
+
+
+def _rows() -> list[dict[str, str]]:
+    text = (resources.files("intake") / "data" / GAZETTEER_FILE).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def name_words() -> set[str]:
+    """The words of the gazetteer's names whose nominative lemmas `build` looks up."""
+    return {
+        word.lower()
+        for row in _rows()
+        for words in _alias_words(row)
+        for word in words
+        if fold(word).rstrip(".") not in GENERIC_KEYS and is_cyrillic(word)
+    }
+
+
 @cache
 def load() -> Gazetteer:
-    text = (resources.files("intake") / "data" / GAZETTEER_FILE).read_text(encoding="utf-8")
-    return build(list(csv.DictReader(text.splitlines())))
+    return build(_rows())
 
 
 def token_keys(gaz: Gazetteer, token: str) -> TokenKeys:
