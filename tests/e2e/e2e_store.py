@@ -3,6 +3,7 @@ process. SQLite in WAL mode lets these reads run beside the service's writes."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -136,3 +137,13 @@ async def final_state(sessions: SessionFactory) -> Final:
             ).all()
         )
     return Final(cases, notifications, inbound, ledger)  # type: ignore[arg-type]
+
+
+CASE_NUMBER = re.compile(r"SH-\d{4}-\d{5,}")
+
+
+def announced(text: str) -> list[str]:
+    """The cases a group message with buttons announces: a case card names its case on its
+    first line; a burst's "N new cases" message (over the group's rate limit) lists each."""
+    found = CASE_NUMBER.search(text.split("\n", 1)[0])
+    return [found.group()] if found else sorted(set(CASE_NUMBER.findall(text)))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from e2e_citizens import CODE, Citizen, complaint_email, telegram_citizens
 from e2e_crashes import Crashes, citizens_report, mail_arrives, settle
 from e2e_crowd import complaint
-from e2e_store import Final, final_state, observer_engine
+from e2e_store import Final, announced, final_state, observer_engine
 from e2e_system import Sandboxes, Shagym
 
 from bot.ledger import FINAL
@@ -34,7 +33,6 @@ from sandbox.dovecot import unavailable_reason
 
 EMAILS, CITIZENS, KILLS = 500, 200, 5
 SEED = int(os.environ.get("SHAGYM_CRASH_SEED") or random.SystemRandom().randrange(2**31))
-NUMBER = re.compile(r"SH-\d{4}-\d{5,}")
 SPECS = {s.code: s for s in read_file(COMMISSIONS_FILE)}
 
 
@@ -121,9 +119,9 @@ def one_alert_per_case(final: Final, world: Sandboxes, crashes: Crashes) -> None
     cards: Counter[tuple[int, str]] = Counter()
     for chat_id, chat in world.emu.chats.items():
         for message in chat.sent:
-            found = NUMBER.search(message.text.split("\n", 1)[0])
-            if chat_id < 0 and found and message.buttons():
-                cards[(chat_id, found.group())] += 1
+            if chat_id < 0 and message.buttons():
+                for number in announced(message.text):
+                    cards[(chat_id, number)] += 1
     telegram_alert = {
         n.case_id: n.id for n in final.notifications.values()
         if n.kind == "alert" and n.channel == "telegram"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -24,7 +23,7 @@ from statistics import quantiles
 import pytest
 from e2e_citizens import CODE, Citizen, complaint_email, report, telegram_citizens
 from e2e_scaleout import Role, World, world
-from e2e_store import final_state, progress, stuck
+from e2e_store import announced, final_state, progress, stuck
 
 from bot.ledger import FINAL
 from demo.facts import parse
@@ -37,7 +36,6 @@ CITIZENS, EMAILS = int(os.environ.get("SCALEOUT_CITIZENS", 60)), 120
 CITIZEN_GAP, MAIL_CHUNKS, MAIL_GAP = 0.25, 12, 2.0
 SETTLE_TIMEOUT = 300.0
 REDIS = os.environ.get("SHAGYM_TEST_REDIS_SCALEOUT", "redis://127.0.0.1:6379/13")
-NUMBER = re.compile(r"SH-\d{4}-\d{5,}")
 RESULTS = ROOT / "bench" / "results" / "scaleout.json"
 
 
@@ -207,9 +205,9 @@ def _check(final, w: World, citizens: list[Citizen], kills, processed: int) -> d
     cards: Counter[str] = Counter()
     for chat_id, chat in w.emus[0].chats.items():
         for message in chat.sent:
-            found = NUMBER.search(message.text.split("\n", 1)[0])
-            if chat_id < 0 and found and message.buttons():
-                cards[found.group()] += 1
+            if chat_id < 0 and message.buttons():
+                for number in announced(message.text):
+                    cards[number] += 1
     alerts = [
         n for n in final.notifications.values() if n.kind == "alert" and n.channel == "telegram"
     ]
