@@ -154,8 +154,8 @@ async def test_it_gives_the_central_committee_the_national_digest(sessions, inta
     assert text.startswith("Национальный дайджест за 10.03.2026")
     regions = text.split("По регионам:")[1].split("Просроченные")[0]
     assert "Акмолинская область: новых 1" in regions
-    assert "Очередь разбора (регион не определён): новых 1" in regions
-    triage = text.split("Очередь разбора (регион не определён):\n")[1]
+    assert "Очередь разбора (не определены регион или категория): новых 1" in regions
+    triage = text.split("Очередь разбора (не определены регион или категория):\n")[1]
     assert "место не указано" in triage.split("\n\n")[0]
 
 
