@@ -39,13 +39,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp  # noqa: E402
+from throwaway_pg import create_database, drop_database  # noqa: E402
 
 from sandbox.dovecot import Dovecot, free_port  # noqa: E402
 from sandbox.smtp import Received, SmtpSink  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "alert_latency.json"
-PG_ADMIN = os.environ.get("SHAGYM_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TOKEN = re.compile(r"LAT-\d+-\d+")
 COMMISSION = "akm@example.kz"
 
@@ -187,27 +187,6 @@ def top_frames(raw: Path, count: int = 70) -> list[str]:
     return [f"{100 * n / max(1, samples):5.1f}%  {frame}" for frame, n in ranked]
 
 
-async def pg_database() -> tuple[str, str] | None:
-    try:
-        import asyncpg
-
-        conn = await asyncpg.connect(PG_ADMIN.replace("+asyncpg", ""), timeout=3)
-    except Exception:  # no server: PostgreSQL is skipped
-        return None
-    name = f"shagym_bench_{uuid.uuid4().hex[:8]}"
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return name, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-
-
-async def drop(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN.replace("+asyncpg", ""))
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
-
-
 async def measure(store: str, rates: list[int], seconds: float, profile: bool) -> list[Any]:
     runs = []
     for rate in rates:
@@ -217,13 +196,13 @@ async def measure(store: str, rates: list[int], seconds: float, profile: bool) -
                 url = f"sqlite+aiosqlite:///{tmp}/shagym.db"
                 runs.append(await one_rate(url, rate, seconds, spied if rate == rates[-1] else None))  # noqa: E501
         else:
-            database = await pg_database()
+            database = await create_database()
             if database is None:
                 return runs
             try:
                 runs.append(await one_rate(database[1], rate, seconds, spied if rate == rates[-1] else None))  # noqa: E501
             finally:
-                await drop(database[0])
+                await drop_database(database[0])
         print(store, runs[-1], flush=True)  # noqa: T201
         if spied is not None and spied.exists() and rate == rates[-1]:
             top = top_frames(spied)

@@ -26,7 +26,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import select  # noqa: E402
+from throwaway_pg import create_database, drop_database  # noqa: E402
 
 from intake.category import CATEGORIES  # noqa: E402
 from intake.commissions import read_file, sync_commissions  # noqa: E402
@@ -51,7 +51,6 @@ RESULTS = ROOT / "bench" / "results" / "digest.json"
 COMMISSIONS = ROOT / "config" / "commissions.example.toml"
 ZONE = ZoneInfo("Asia/Almaty")
 NOW = dt.datetime(2026, 3, 10, 4, 0, tzinfo=dt.UTC)  # 09:00 in Almaty
-PG_ADMIN = os.environ.get("SHAGYM_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 STATUSES = ["resolved"] * 6 + ["new"] * 2 + ["assigned", "answered"]
 WORDS = ["в", "партию", "записали", "без", "ведома", "членов", "на", "один", "телефон", "заставляют", "вступать", "голосовали", "за", "других", "людей", "участок", "праймериз", "директор", "угрожает", "увольнением", "список", "подписи"]
 
@@ -181,27 +180,6 @@ async def measure(url: str, count: int, repeat: int) -> dict[str, Any]:
     }
 
 
-async def _pg_database() -> tuple[str, str] | None:
-    try:
-        import asyncpg
-
-        conn = await asyncpg.connect(PG_ADMIN.replace("+asyncpg", ""), timeout=3)
-    except Exception:  # no server: PostgreSQL is skipped
-        return None
-    name = f"shagym_bench_{uuid.uuid4().hex[:8]}"
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return name, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-
-
-async def _drop(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN.replace("+asyncpg", ""))
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
-
-
 async def main(count: int, repeat: int, postgres: bool) -> dict[str, Any]:
     results: dict[str, Any] = {
         "benchmark": "digest",
@@ -213,12 +191,12 @@ async def main(count: int, repeat: int, postgres: bool) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory() as tmp:
         results["sqlite"] = await measure(f"sqlite+aiosqlite:///{tmp}/bench.db", count, repeat)
-    database = await _pg_database() if postgres else None
+    database = await create_database() if postgres else None
     if database is not None:
         try:
             results["postgresql"] = await measure(database[1], count, repeat)
         finally:
-            await _drop(database[0])
+            await drop_database(database[0])
     return results
 
 

@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiosmtplib  # noqa: E402
 from sqlalchemy import delete, func, update  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
+from throwaway_pg import create_database, drop_database  # noqa: E402
 
 from core.metrics import DELIVERIES  # noqa: E402
 from core.settings import load_settings  # noqa: E402
@@ -53,7 +53,6 @@ from notify.service import build_worker, deliver_until  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "outbox.json"
 COMMISSIONS = ROOT / "config" / "commissions.example.toml"
-PG_ADMIN = os.environ.get("SHAGYM_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 SINK = """
 import asyncio, sys
 from sandbox.smtp import SmtpSink
@@ -221,27 +220,6 @@ async def measure(url: str, count: int, repeat: int, port: int, tmp: Path) -> di
     }
 
 
-async def _pg_database() -> tuple[str, str] | None:
-    try:
-        import asyncpg
-
-        conn = await asyncpg.connect(PG_ADMIN.replace("+asyncpg", ""), timeout=3)
-    except Exception:  # no server: PostgreSQL is skipped
-        return None
-    name = f"shagym_bench_{uuid.uuid4().hex[:8]}"
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return name, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-
-
-async def _drop(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN.replace("+asyncpg", ""))
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
-
-
 async def main(count: int, repeat: int, postgres: bool) -> dict[str, Any]:
     results: dict[str, Any] = {
         "benchmark": "outbox",
@@ -259,7 +237,7 @@ async def main(count: int, repeat: int, postgres: bool) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite+aiosqlite:///{tmp}/bench.db"
             results["sqlite"] = await measure(url, count, repeat, port, Path(tmp))
-        database = await _pg_database() if postgres else None
+        database = await create_database() if postgres else None
         if database is not None:
             try:
                 with tempfile.TemporaryDirectory() as tmp:
@@ -267,7 +245,7 @@ async def main(count: int, repeat: int, postgres: bool) -> dict[str, Any]:
                         database[1], count, repeat, port, Path(tmp)
                     )
             finally:
-                await _drop(database[0])
+                await drop_database(database[0])
     finally:
         sink.kill()
         sink.wait()

@@ -30,12 +30,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
-from digest import _drop, _pg_database, populate  # noqa: E402
+from digest import populate  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import JSONResponse  # noqa: E402
 from starlette.routing import Route  # noqa: E402
+from throwaway_pg import create_database, drop_database  # noqa: E402
 
 from core.settings import load_settings  # noqa: E402
 from intake import actions  # noqa: E402
@@ -261,12 +262,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         results["sqlite"] = await measure(f"sqlite+aiosqlite:///{tmp}/bench.db", args)
-    database = await _pg_database() if not args.no_postgres else None
+    database = await create_database() if not args.no_postgres else None
     if database is not None:
         try:
             results["postgresql"] = await measure(database[1], args)
         finally:
-            await _drop(database[0])
+            await drop_database(database[0])
     return results
 
 
