@@ -3,6 +3,7 @@ restart mid-report still loses nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import bot_fixtures
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 from bot_fixtures import BotHarness, running_bot, send_report, tap
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -80,3 +82,27 @@ async def test_it_keeps_the_dialogue_in_redis_across_a_restart(
     async with tg.sessions() as session:  # nothing of the dialogue went to the SQL store
         assert (await session.exec(select(FsmRecord))).all() == []
     assert await _states_in_redis(redis, user.id) == {}
+
+
+async def test_a_burst_waits_for_a_redis_connection_instead_of_failing(redis: Redis) -> None:
+    # Twice as many chats at once as the pool has connections, each holding its chat's lock
+    # while it reads and writes its state: they queue for a connection, none fails.
+    from bot.service import REDIS_MAX_CONNECTIONS, fsm_storage
+    from core.settings import Settings
+
+    found = fsm_storage(Settings(_env_file=None, REDIS_URL=REDIS))  # type: ignore[call-arg]
+    storage, isolation = found["storage"], found["events_isolation"]
+    run = uuid.uuid4().int % 1_000_000
+
+    async def chat(index: int) -> str | None:
+        key = StorageKey(bot_id=1, chat_id=run * 1000 + index, user_id=run * 1000 + index)
+        async with isolation.lock(key):
+            await storage.set_state(key, f"Report:step{index}")
+            return await storage.get_state(key)
+
+    chats = range(2 * REDIS_MAX_CONNECTIONS + 10)
+    try:
+        states = await asyncio.gather(*(chat(i) for i in chats))
+    finally:
+        await storage.close()
+    assert states == [f"Report:step{i}" for i in chats]
