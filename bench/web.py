@@ -71,8 +71,7 @@ def bare_app(sessions: Any, zone: Any) -> Starlette:
 
     async def board(request: Request) -> JSONResponse:
         async with sessions() as session:
-            regions = await dashboard.tallies(session, None, "region")
-            categories = await dashboard.tallies(session, None, "category")
+            regions, categories = await dashboard.tallies(session, None)
             days = await dashboard.per_day(session, None, zone)
             triage = await dashboard.triage(session, None)
         return JSONResponse({"regions": {k: vars_of(v) for k, v in regions.items()},

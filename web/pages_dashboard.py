@@ -19,8 +19,7 @@ async def dashboard_page(request: Request, session: AsyncSession, viewer: Viewer
     zone = request.app.state.settings.zone
 
     async def numbers() -> tuple:
-        return (await dashboard.tallies(session, viewer.scope, "region"),
-                await dashboard.tallies(session, viewer.scope, "category"),
+        return (*await dashboard.tallies(session, viewer.scope),
                 await dashboard.per_day(session, viewer.scope, zone),
                 await dashboard.triage(session, viewer.scope))  # fmt: skip
 
