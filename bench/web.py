@@ -9,7 +9,7 @@ access-log write; "console" is the real page, signed in as central. Both are cal
 same in-process ASGI client, interleaved.
 
 Usage: .venv/bin/python bench/web.py [--cases 100000] [--rounds 3] [--requests 10]
-       [--users 50] [--seconds 60] [--think 1.0] [--no-postgres]
+       [--users 50] [--seconds 60] [--think 1.0] [--workers 2] [--no-postgres]
 Writes bench/results/web.json.
 """
 
@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 from throwaway_pg import create_database, drop_database  # noqa: E402
 
+from core.crypto import install_keyring  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from intake import actions  # noqa: E402
 from models.db import create_engine, create_session_factory  # noqa: E402
@@ -54,6 +55,8 @@ from web.security import token_hash  # noqa: E402
 from web.sessions import COOKIE, Viewer  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "web.json"
+# Fixed keys for the throwaway store, shared with the `shagym web` the crowd talks to.
+KEYS = {"DATA_KEY": "d" * 64, "HASH_KEY": "e" * 64, "WEB_SECRET_KEY": "b" * 64}
 SEARCH = "директор угрожает"
 
 
@@ -71,8 +74,7 @@ def bare_app(sessions: Any, zone: Any) -> Starlette:
 
     async def board(request: Request) -> JSONResponse:
         async with sessions() as session:
-            regions = await dashboard.tallies(session, None, "region")
-            categories = await dashboard.tallies(session, None, "category")
+            regions, categories = await dashboard.tallies(session, None)
             days = await dashboard.per_day(session, None, zone)
             triage = await dashboard.triage(session, None)
         return JSONResponse({"regions": {k: vars_of(v) for k, v in regions.items()},
@@ -138,13 +140,14 @@ async def _time(client: httpx.AsyncClient, path: str, n: int) -> list[float]:
 
 
 async def side_by_side(url: str, count: int, rounds: int, requests: int) -> dict[str, Any]:
+    install_keyring(load_settings(DATABASE_URL=url, **KEYS).keyring())
     engine = create_engine(url)
     await upgrade(engine)
     sessions = create_session_factory(engine)
     started = time.perf_counter()
     await populate(sessions, count)
     populated = time.perf_counter() - started
-    settings = load_settings(DATABASE_URL=url, WEB_SECRET_KEY="b" * 64)
+    settings = load_settings(DATABASE_URL=url, **KEYS)
     account, token = await _central(sessions)
     ours = create_app(settings, sessions)
     # Side by side the console runs every query each time, like the bare endpoint (its
@@ -177,7 +180,7 @@ async def side_by_side(url: str, count: int, rounds: int, requests: int) -> dict
     return {"populate_s": round(populated, 1), "pages": pages}
 
 
-async def crowd(url: str, users: int, seconds: float, think: float) -> dict[str, Any]:
+async def crowd(url: str, users: int, seconds: float, think: float, workers: int) -> dict[str, Any]:
     """`users` signed-in browsers on a live `shagym web`, each cycling through the pages with
     `think` seconds between a page and the next (a person reading), for `seconds`."""
     import socket
@@ -188,19 +191,21 @@ async def crowd(url: str, users: int, seconds: float, think: float) -> dict[str,
         port = s.getsockname()[1]
     engine = create_engine(url)
     sessions = create_session_factory(engine)
-    settings = load_settings(DATABASE_URL=url, WEB_SECRET_KEY="b" * 64)
+    settings = load_settings(DATABASE_URL=url, **KEYS)
     async with sessions() as session:
         account = (await session.exec(select(WebAccount))).one()
         tokens = [await web_sessions.start(session, account) for _ in range(users)]
         await session.commit()
-    paths = list((await _paths(sessions, settings.zone)).values())
+    named = await _paths(sessions, settings.zone)
+    paths = list(named.items())
     await engine.dispose()
     secret = settings.web_secret_key()
-    env = {**os.environ, "DATABASE_URL": url, "WEB_SECRET_KEY": "b" * 64, "WEB_PORT": str(port),
-           "LOG_LEVEL": "WARNING", "WEB_IDLE_MINUTES": "600"}  # fmt: skip
+    env = {**os.environ, **KEYS, "DATABASE_URL": url, "WEB_PORT": str(port),
+           "LOG_LEVEL": "WARNING", "WEB_IDLE_MINUTES": "600", "WEB_WORKERS": str(workers)}  # fmt: skip
     root = Path(__file__).resolve().parent.parent
-    server = subprocess.Popen([str(root / ".venv" / "bin" / "shagym"), "web"], env=env, cwd=root)
+    server = subprocess.Popen([sys.executable, "-m", "shagym", "web"], env=env, cwd=root)
     latencies: list[float] = []
+    per_page: dict[str, list[float]] = {name: [] for name in named}
     errors = 0
     try:
         base = f"http://127.0.0.1:{port}"
@@ -221,7 +226,7 @@ async def crowd(url: str, users: int, seconds: float, think: float) -> dict[str,
                                          timeout=30) as client:  # fmt: skip
                 step = index
                 while time.perf_counter() < deadline:
-                    path = paths[step % len(paths)]
+                    name, path = paths[step % len(paths)]
                     step += 1
                     start = time.perf_counter()
                     try:
@@ -230,6 +235,7 @@ async def crowd(url: str, users: int, seconds: float, think: float) -> dict[str,
                     except httpx.HTTPError:
                         ok = False
                     latencies.append(time.perf_counter() - start)
+                    per_page[name].append(latencies[-1])
                     errors += not ok
                     await asyncio.sleep(think)
 
@@ -237,20 +243,22 @@ async def crowd(url: str, users: int, seconds: float, think: float) -> dict[str,
     finally:
         server.terminate()
         server.wait(30)
-    latencies.sort()
-    def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)
+    return {"users": users, "workers": workers, "seconds": seconds, "think_s": think,
+            "requests": len(latencies), "errors": errors, "rps": round(len(latencies) / seconds, 1),
+            "p50_ms": _pct(latencies, 0.50), "p95_ms": _pct(latencies, 0.95),
+            "p99_ms": _pct(latencies, 0.99),
+            "p99_ms_by_page": {name: _pct(runs, 0.99) for name, runs in per_page.items()}}  # fmt: skip
 
-    return {"users": users, "seconds": seconds, "think_s": think, "requests": len(latencies),
-            "errors": errors,
-            "rps": round(len(latencies) / seconds, 1), "p50_ms": pct(0.50), "p95_ms": pct(0.95),
-            "p99_ms": pct(0.99)}  # fmt: skip
+
+def _pct(latencies: list[float], p: float) -> float:
+    ordered = sorted(latencies)
+    return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1) if ordered else 0.0
 
 
 async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     found = await side_by_side(url, args.cases, args.rounds, args.requests)
     if args.users:
-        found["crowd"] = await crowd(url, args.users, args.seconds, args.think)
+        found["crowd"] = await crowd(url, args.users, args.seconds, args.think, args.workers)
     return found
 
 
@@ -279,6 +287,7 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--think", type=float, default=1.0, help="seconds between pages")
+    parser.add_argument("--workers", type=int, default=2, help="WEB_WORKERS of the live server")
     parser.add_argument("--no-postgres", action="store_true")
     arguments = parser.parse_args()
     outcome = asyncio.run(main(arguments))

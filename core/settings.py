@@ -116,7 +116,8 @@ class Settings(BaseSettings):
     AUDIT_BURST_FACTOR: float = Field(default=5.0, ge=1.0)  # × the organisation's median day
     # The web console (web/): where it listens, the key that signs its cookies (required off
     # loopback; kept in ATTACHMENTS_DIR/.web-secret-key for a local run), the address links in
-    # alerts and digests point to, Secure cookies behind HTTPS, TOTP mandatory for central.
+    # alerts and digests point to, Secure cookies behind HTTPS, TOTP mandatory for central;
+    # WEB_WORKERS processes share the listening socket (sessions and throttling are in the store).
     WEB_HOST: str = "127.0.0.1"
     WEB_PORT: int = Field(default=8080, ge=1, le=65535)
     WEB_SECRET_KEY: SecretStr | None = None
@@ -125,6 +126,7 @@ class Settings(BaseSettings):
     WEB_CENTRAL_TOTP: bool = False
     WEB_IDLE_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
     WEB_SESSION_HOURS: int = Field(default=12, ge=1, le=24 * 7)
+    WEB_WORKERS: int = Field(default=1, ge=1, le=32)
 
     @field_validator("TIMEZONE")
     @classmethod

@@ -94,6 +94,12 @@ class Reporter(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
+    # The console's counts per filter and the dashboard read only these (migration 0011).
+    __table_args__ = (
+        Index("ix_case_facets", "status", "category", "channel", "region", "commission_code",
+              "due_at", "created_at"),
+    )  # fmt: skip
+
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True, max_length=32)
     status: str = Field(default=CaseStatus.new, max_length=16, index=True)

@@ -1,5 +1,6 @@
 """The console in a real headless Chromium: a commissioner signs in, filters, opens a case,
-answers it; central reroutes and exports; hostile report text stays text. Screenshots of the
+answers it, and the real outbox worker delivers the answer to the citizen's chat in the
+Telegram Bot API emulator; central reroutes and exports; hostile report text stays text. Screenshots of the
 queue, a case and the dashboard at 1280 px and 375 px go to bench/results/web/."""
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from web_fixtures import PASSWORD, add_account, web_settings
 from intake.raw import RawAttachment
 from tests.conftest import ROOT
 
-pytest_plugins = ["web_fixtures"]
+pytest_plugins = ["web_fixtures", "notify_fixtures"]
+CITIZEN = 5550101  # the Telegram user who sent the case the commissioner answers
 SHOTS = ROOT / "bench" / "results" / "web"
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 pytestmark = pytest.mark.skipif(browser_skip_reason() is not None, reason=browser_skip_reason() or "")
@@ -69,7 +71,7 @@ async def _seed(sessions, ctx):
     texts = ["В Бурабайском районе записали в партию 105 человек на один телефон +77011234567",
              "Председатель участка в Кокшетау раздавал деньги избирателям",
              "Директора школы заставляют сотрудников вступить в партию"]  # fmt: skip
-    cases = [(await report(sessions, ctx, t, region="AKM", sender=str(n))).case
+    cases = [(await report(sessions, ctx, t, region="AKM", sender=str(CITIZEN - 1 + n))).case
              for n, t in enumerate(texts)]  # fmt: skip
     for n in range(6):
         await report(sessions, ctx, f"Подкуп голосов в Павлодаре, случай {n}", region="PAV",
@@ -80,8 +82,9 @@ async def _seed(sessions, ctx):
 
 @pytest.mark.parametrize("width", [1280, 375])
 async def test_it_lets_a_commissioner_filter_open_and_answer_a_case(
-    sessions, web_ctx, tmp_path, sqlite_url, width
+    sessions, web_ctx, tmp_path, sqlite_url, width, tg_worker, emulator
 ):
+    citizen = emulator.user(CITIZEN, "Алия")
     cases = await _seed(sessions, web_ctx)
     target = cases[1]
     suffix = "desktop" if width > 600 else "phone"
@@ -110,8 +113,13 @@ async def test_it_lets_a_commissioner_filter_open_and_answer_a_case(
         assert _no_sideways_scroll(driver)
         _shot(driver, f"dashboard-{suffix}")
         assert _csp_errors(driver) == []
-    relays = await outbox(sessions, kind="relay", case_id=target.id)
-    assert [(r.channel, r.recipient) for r in relays] == [("telegram", "1")]
+    # The browser is done (Selenium blocks this loop, where the emulator serves); now the
+    # outbox worker, as `shagym run` runs it, delivers what the console queued.
+    await tg_worker.drain()
+    relay = await citizen.chat.wait_for("Спасибо, проверяем")
+    assert target.number in relay.text
+    [sent] = await outbox(sessions, kind="relay", case_id=target.id)
+    assert (sent.channel, sent.recipient, sent.status) == ("telegram", str(CITIZEN), "sent")
 
 
 async def test_it_lets_central_reroute_and_export(sessions, web_ctx, tmp_path, sqlite_url):

@@ -264,3 +264,30 @@ async def test_it_recounts_the_queue_after_an_action_in_the_console(web, session
     await browser.post(f"/cases/{case.number}/take")
     page = (await browser.client.get("/cases")).text
     assert "new (0)" in page and "taken (1)" in page
+
+
+async def test_it_shows_your_own_action_in_the_counts_of_another_worker(
+    sessions, web_ctx, app_settings
+):
+    """Two worker processes (two apps over one store, each with its own cache of counts): the
+    one that did not serve the action still counts it afresh for the user who acted (without
+    the `shagym_acted` cookie it would serve its cached "new (1)"), and says as of when."""
+    import httpx
+    from web_fixtures import Browser
+
+    from web.app import create_app
+
+    await _people(sessions)
+    case = (await report(sessions, web_ctx, "Вербовка", region="AKM")).case
+    first, second = create_app(app_settings, sessions), create_app(app_settings, sessions)
+
+    def client(app):
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+    async with client(first) as one, client(second) as two, client(second) as other:
+        acting, bystander = await Browser(one).as_("akm@example.kz"), await Browser(other).as_("akm@example.kz")
+        assert "new (1)" in (await bystander.client.get("/cases")).text  # cached by `second`
+        await acting.post(f"/cases/{case.number}/take")
+        two.cookies = one.cookies  # the same browser, its next page served by `second`
+        page = (await two.get("/cases")).text
+        assert "new (0)" in page and "taken (1)" in page and "Counts as of" in page

@@ -15,6 +15,7 @@ from intake.attachments import read_bytes
 from intake.category import load_rules
 from models.tables import Attachment, AuditLog, Case, CaseStatus
 from notify.images import is_image, stripped_copy
+from web.cache import acted_at, as_of, mark_acted
 from web.case_data import case_view, visible_case
 from web.guard import page, record
 from web.queue import CHANNELS, STATUSES, Filters, counts, page_of
@@ -35,13 +36,14 @@ async def queue(request: Request, session: AsyncSession, viewer: Viewer) -> Resp
     rows, after = await page_of(
         session, filters, viewer.scope, zone, request.query_params.get("after")
     )
-    found = await request.app.state.cache.get(
+    found, counted_at = await request.app.state.cache.get(
         ("counts", viewer.scope, viewer.is_central, filters),
         lambda: counts(session, filters, viewer.scope, zone, viewer.is_central),
+        fresh_after=acted_at(request),
     )
     return render(request, "queue.html", {
         "viewer": viewer, "language": viewer.account.language, "cases": rows,
-        "filters": filters, "next_after": after, "counts": found,
+        "filters": filters, "next_after": after, "counts": found, "as_of": as_of(counted_at),
         "statuses": STATUSES, "channels": CHANNELS, "regions": region_codes(request),
         "categories": [rule.code for rule in load_rules()],
     })  # fmt: skip
@@ -148,4 +150,6 @@ async def act(request: Request, session: AsyncSession, viewer: Viewer) -> Respon
         return _back(case, "empty")
     await session.commit()
     request.app.state.cache.clear()
-    return _back(case, action)
+    response = _back(case, action)
+    mark_acted(response, request.app.state.settings.WEB_SECURE_COOKIES)
+    return response

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from notify.texts import region_name
 from web import dashboard
+from web.cache import acted_at, as_of
 from web.guard import page
 from web.render import render
 from web.sessions import Viewer
@@ -19,18 +20,18 @@ async def dashboard_page(request: Request, session: AsyncSession, viewer: Viewer
     zone = request.app.state.settings.zone
 
     async def numbers() -> tuple:
-        return (await dashboard.tallies(session, viewer.scope, "region"),
-                await dashboard.tallies(session, viewer.scope, "category"),
+        return (*await dashboard.tallies(session, viewer.scope),
                 await dashboard.per_day(session, viewer.scope, zone),
                 await dashboard.triage(session, viewer.scope))  # fmt: skip
 
-    cached = request.app.state.cache.get(("dashboard", viewer.scope), numbers)
-    regions, categories, days, triage = await cached
+    cached = request.app.state.cache.get(("dashboard", viewer.scope), numbers,
+                                         fresh_after=acted_at(request))  # fmt: skip
+    (regions, categories, days, triage), counted_at = await cached
     names = {code: region_name(code, language) for code in dashboard.TILES}
     return render(request, "dashboard.html", {
         "viewer": viewer, "language": language, "regions": regions, "categories": categories,
         "tiles": dashboard.tile_map(regions, names), "bars": dashboard.bars(days),
-        "days": days, "triage": triage,
+        "days": days, "triage": triage, "as_of": as_of(counted_at),
         "total_open": sum(t.open for t in regions.values()),
     })  # fmt: skip
 

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.settings import Settings
@@ -94,12 +95,17 @@ async def load(
     """The viewer behind a cookie's token, or None when it is unknown, ended or expired."""
     if token is None:
         return None
-    row = await session.get(WebSession, token_hash(token))
-    now = utcnow()
-    if row is None or row.stage != stage or expired(row, settings, now):
+    # One round trip for both rows: every page pays for this check.
+    query = (
+        select(WebSession, WebAccount)
+        .join(WebAccount, col(WebAccount.id) == col(WebSession.account_id))
+        .where(WebSession.id_hash == token_hash(token))
+    )
+    found = (await session.exec(query)).first()
+    if found is None:
         return None
-    account = await session.get(WebAccount, row.account_id)
-    if account is None or account.disabled:
+    row, account = found
+    if row.stage != stage or expired(row, settings, utcnow()) or account.disabled:
         return None
     return Viewer(account, row)
 
