@@ -21,7 +21,8 @@ from audit.findings import Problems, ref
 from audit.readers import Source
 from audit.scan import REPLACED, Record, Run, _progress
 
-BATCH = 65_536
+BATCH = 262_144
+_PUNCTUATION = [" ", "+", "(", ")", "-"]
 # Python's str.strip() removes these; a cell starting or ending with one is left to Python.
 WS = r"[\s\x1c-\x1f]"
 EMPTY_ROW = "empty row, skipped"
@@ -186,9 +187,8 @@ def kz_phones(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     the case `normalise.phone` decides by the five-digit range) and "national" (its ten
     digits). The digits are a column first: an expression reused is evaluated anew."""
     cell = pl.col(name)
-    staged = frame.with_columns(cell.str.replace_all(r"[ +()\-]", "").alias("_digits"),
-                                cell.str.starts_with("+").alias("_plus"))
-    digits, plus = pl.col("_digits"), pl.col("_plus")
+    digits = pl.col("_digits")
+    plus = cell.str.starts_with("+")
     size, first = digits.str.len_bytes(), digits.str.slice(0, 1)
     national = (
         pl.when((size == 11) & ((first == "7") | ((first == "8") & ~plus)))
@@ -197,10 +197,12 @@ def kz_phones(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         .then(digits)
         .otherwise(None)
     )
-    staged = staged.with_columns(national.alias("national"))
     plain = cell.str.contains(r"^[0-9+()\-][0-9 +()\-]*$") & pl.col("national").str.starts_with("7")
-    return staged.with_columns(((cell == "") | plain.fill_null(False)).alias("plain_phone")).drop(
-        "_digits", "_plus")
+    return (frame.lazy()
+            .with_columns(cell.str.replace_many(_PUNCTUATION, [""] * 5).alias("_digits"))
+            .with_columns(national.alias("national"))
+            .with_columns(((cell == "") | plain.fill_null(False)).alias("plain_phone"))
+            .drop("_digits").collect())
 
 
 def phone_keys(frame: pl.DataFrame, national: str) -> pl.Series:

@@ -10,6 +10,7 @@ characters). Bytes invalid in UTF-8 become U+FFFD, as the csv path's decoder mak
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ import polars as pl
 
 BLOCK = 16 * 1024 * 1024
 _UTF8 = ("utf-8", "utf-8-sig")
+_LONE_CR = re.compile(rb"\r(?!\n)(?!\Z)")  # one at the very end: decided with the next read
 
 
 _PLAIN: dict[tuple[Path, int, int], bool] = {}  # a run opens each file three times
@@ -34,17 +36,16 @@ def plain(path: Path) -> bool:
 
 
 def _scan_plain(path: Path) -> bool:
-    carriage = crlf = 0
-    last = 0
+    tail = b""  # a CR ending one read is lone unless the next starts with LF
     with path.open("rb") as handle:
         while block := handle.read(BLOCK):
             if b'"' in block or b"\0" in block:
                 return False
-            if b"\r" in block or last == 13:
-                carriage += block.count(b"\r")
-                crlf += block.count(b"\r\n") + (last == 13 and block[0] == 10)
-            last = block[-1]
-    return carriage == crlf
+            if (tail and not block.startswith(b"\n")) or (
+                    b"\r" in block and _LONE_CR.search(block)):
+                return False
+            tail = b"\r" if block.endswith(b"\r") else b""
+    return not tail
 
 
 def body_offset(path: Path, header_row: int) -> int:
@@ -110,15 +111,20 @@ def blocks(
 def parse(text: bytes, width: int, delimiter: str) -> tuple[pl.DataFrame, bool]:
     """Lines of `text` as rows of `width` string columns, and whether bytes invalid in UTF-8
     were replaced (strict decoding is twice as fast, so it is tried first). polars takes the
-    number of fields from the first line, so a line of `width` empty cells goes first and is
-    dropped. Tests check a row a line (blank lines, short and long rows, CRLF)."""
-    head = delimiter.encode() * (width - 1) + b"\n"
+    number of fields from the first line: unless that has `width`, a line of `width` empty
+    cells goes first and is dropped. Tests check a row a line (blank lines, short and long
+    rows, CRLF)."""
+    sep = delimiter.encode()
+    padded = text[: text.find(b"\n")].count(sep) != width - 1
+    if padded:
+        text = sep * (width - 1) + b"\n" + text
     options: dict[str, Any] = {
         "has_header": False, "separator": delimiter, "quote_char": None,
         "schema": {f"c{i}": pl.String for i in range(width)}, "empty_string_is_null": False,
         "truncate_ragged_lines": True,
     }
     try:
-        return pl.read_csv(head + text, encoding="utf8", **options).slice(1), False
+        frame, lossy = pl.read_csv(text, encoding="utf8", **options), False
     except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere in the block
-        return pl.read_csv(head + text, encoding="utf8-lossy", **options).slice(1), True
+        frame, lossy = pl.read_csv(text, encoding="utf8-lossy", **options), True
+    return (frame.slice(1) if padded else frame), lossy
