@@ -16,11 +16,13 @@ from typing import Any
 
 import polars as pl
 
+from audit.fastcsv import Block
 from audit.findings import Problems, ref
 from audit.readers import Source
 from audit.scan import REPLACED, Record, Run, _progress
 
-BATCH = 65_536
+BATCH = 262_144
+_PUNCTUATION = [" ", "+", "(", ")", "-"]
 # Python's str.strip() removes these; a cell starting or ending with one is left to Python.
 WS = r"[\s\x1c-\x1f]"
 EMPTY_ROW = "empty row, skipped"
@@ -70,9 +72,18 @@ def scan_batches(run: Run, names: list[str], on_batch: OnBatch, *, progress: boo
         indices = [columns.index[n] for n in present]
         base = ref(index, 0)
         with _progress(source, enabled=progress) as advance:
-            for numbers, batch in _chunks(source):
-                _emit(batch, numbers, base, present, names, indices, width, on_batch, pending)
-                advance()
+            if source.blocks is not None:
+                for block in source.blocks():
+                    for start in range(0, block.frame.height, BATCH):
+                        _emit_block(block, start, base, present, names, indices, on_batch,
+                                    pending)
+                        advance()
+                    block.frame = block.frame.clear()  # its memory back before the next
+            else:
+                for numbers, batch in _chunks(source):
+                    _emit(batch, numbers, base, present, names, indices, width, on_batch,
+                          pending)
+                    advance()
         run.notes += source.notes
         if columns.ignored:
             run.notes.append(f"{source.label}: columns not used: {', '.join(columns.ignored)}")
@@ -108,9 +119,7 @@ def _emit(
     data.update(zip(present, picked, strict=True))
     frame = pl.DataFrame(data, schema={"ref": pl.Int64, **dict.fromkeys(present, pl.String)})
     frame = frame.with_columns(pl.lit("").alias(n) for n in names if n not in present)
-    blank = pl.all_horizontal(pl.col(n).str.strip_chars().str.len_bytes() == 0 for n in present)
-    maybe_empty = frame.with_row_index("i").filter(blank)["i"].to_list()
-    empty = [i for i in maybe_empty if not any(c.strip() for c in batch[i])]
+    empty = [i for i in _blank_rows(frame, present) if not any(c.strip() for c in batch[i])]
     if empty:
         pending.many(EMPTY_ROW, [base + numbers[i] for i in empty], 0)
         keep = pl.Series(range(len(batch))).is_in(empty).not_()
@@ -119,6 +128,39 @@ def _emit(
     pending.many(BAD_BYTES, frame.filter(bad)["ref"].to_list(), 0)
     on_batch(frame, pending)
     pending.flush()
+
+
+def _emit_block(
+    block: Block, start: int, base: int, present: list[str], names: list[str],
+    indices: list[int], on_batch: OnBatch, pending: Pending,
+) -> None:
+    """`_emit` for rows polars has read: rows `start` … `start + BATCH` of the block."""
+    part = block.frame.slice(start, BATCH)
+    first = base + block.first + start
+    frame = part.select(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first).alias("ref"),
+        *[pl.col(f"c{i}").alias(n) for n, i in zip(present, indices, strict=True)],
+        *[pl.lit("").alias(n) for n in names if n not in present],
+    )
+    cells = block.cells
+    empty = [i for i in _blank_rows(frame, present) if not any(c.strip() for c in cells(start + i))]
+    if empty:
+        pending.many(EMPTY_ROW, [first + i for i in empty], 0)
+        frame = frame.filter(pl.int_range(pl.len()).is_in(empty).not_())
+    if block.replaced:
+        bad = pl.any_horizontal(pl.col(n).str.contains(REPLACED, literal=True) for n in present)
+        pending.many(BAD_BYTES, frame.filter(bad)["ref"].to_list(), 0)
+    on_batch(frame, pending)
+    pending.flush()
+
+
+def _blank_rows(frame: pl.DataFrame, present: list[str]) -> list[int]:
+    """The rows whose fields used are blank (what Python's strip() removes, \x1c-\x1f too):
+    one column, then the next on the rows left. Whether the whole row is: the caller's."""
+    maybe = frame.with_row_index("i")
+    for name in present:
+        maybe = maybe.filter(~pl.col(name).str.contains(f"[^{WS[1:-1]}]"))
+    return maybe["i"].to_list()
 
 
 def records(frame: pl.DataFrame, names: list[str]) -> list[tuple[int, Record]]:
@@ -145,9 +187,8 @@ def kz_phones(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     the case `normalise.phone` decides by the five-digit range) and "national" (its ten
     digits). The digits are a column first: an expression reused is evaluated anew."""
     cell = pl.col(name)
-    staged = frame.with_columns(cell.str.replace_all(r"[ +()\-]", "").alias("_digits"),
-                                cell.str.starts_with("+").alias("_plus"))
-    digits, plus = pl.col("_digits"), pl.col("_plus")
+    digits = pl.col("_digits")
+    plus = cell.str.starts_with("+")
     size, first = digits.str.len_bytes(), digits.str.slice(0, 1)
     national = (
         pl.when((size == 11) & ((first == "7") | ((first == "8") & ~plus)))
@@ -156,10 +197,12 @@ def kz_phones(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         .then(digits)
         .otherwise(None)
     )
-    staged = staged.with_columns(national.alias("national"))
     plain = cell.str.contains(r"^[0-9+()\-][0-9 +()\-]*$") & pl.col("national").str.starts_with("7")
-    return staged.with_columns(((cell == "") | plain.fill_null(False)).alias("plain_phone")).drop(
-        "_digits", "_plus")
+    return (frame.lazy()
+            .with_columns(cell.str.replace_many(_PUNCTUATION, [""] * 5).alias("_digits"))
+            .with_columns(national.alias("national"))
+            .with_columns(((cell == "") | plain.fill_null(False)).alias("plain_phone"))
+            .drop("_digits").collect())
 
 
 def phone_keys(frame: pl.DataFrame, national: str) -> pl.Series:

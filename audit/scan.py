@@ -105,10 +105,18 @@ class Run:
 
 def _wanted_rows(source: Source, numbers: set[int]) -> Iterator[tuple[int, list[str]]]:
     """The rows with these numbers; a CSV's batches are skipped whole when none is wanted."""
+    ordered = sorted(numbers)
+    if source.blocks is not None:
+        for block in source.blocks():
+            start = bisect.bisect_left(ordered, block.first)
+            stop = bisect.bisect_left(ordered, block.first + block.frame.height)
+            if start < stop:
+                picked = block.frame[[n - block.first for n in ordered[start:stop]]]
+                yield from zip(ordered[start:stop], map(list, picked.iter_rows()), strict=True)
+        return
     if source.batches is None:
         yield from ((n, cells) for n, cells in source.rows if n in numbers)
         return
-    ordered = sorted(numbers)
     for first, rows in source.batches(65_536):
         start = bisect.bisect_left(ordered, first)
         stop = bisect.bisect_left(ordered, first + len(rows))

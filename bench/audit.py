@@ -3,6 +3,7 @@ of the same rules over the same generated registry and votes, in one run; and th
 over 100,000 rows.
 
 Usage: .venv/bin/python bench/audit.py [--members 1000000] [--polls 3] [--xlsx 100000]
+                                       [--data DIR]
 Writes bench/results/audit.json. pandas uses the cell normalisers of `audit.normalise` (IIN
 check, phone to E.164, dates, regions) the plain way (`Series.map`); ours streams the rows in
 batches, normalises plain cells vectorised in polars and groups there.
@@ -22,7 +23,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from registry import MEMBER_HEADER, SUSPENDED, WINDOW, generate_members, generate_votes  # noqa: E402
+from registry import (  # noqa: E402
+    MEMBER_HEADER,
+    SUSPENDED,
+    WINDOW,
+    Expected,
+    generate_members,
+    generate_votes,
+)
 
 from audit import normalise as norm  # noqa: E402
 from audit.members import MemberOptions  # noqa: E402
@@ -145,6 +153,25 @@ def xlsx_run(rows: int, folder: Path) -> dict[str, float]:
     return {"rows": rows, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2)}
 
 
+def generated(folder: Path, count: int, polls: int) -> tuple[Path, Path, Expected]:
+    """The registry and votes files of this size in `folder`, written unless an earlier run
+    left them there (generating 1,000,000 members takes minutes), and what they must yield."""
+    members, votes = folder / "members.csv", folder / "votes.csv"
+    marker = folder / f"expected-{count}-{polls}.json"
+    if marker.exists() and members.exists() and votes.exists():
+        saved = json.loads(marker.read_text())
+        return members, votes, Expected({tuple(f) for f in saved["members"]},  # type: ignore[misc]
+                                        {tuple(f) for f in saved["votes"]})
+    folder.mkdir(parents=True, exist_ok=True)
+    marker.unlink(missing_ok=True)
+    expected, rows = generate_members(members, count)
+    expected.votes = generate_votes(votes, rows, polls).votes | {
+        ("voter_admitted_in_suspension", f"P{p + 1}|{WINDOW}|AST") for p in range(polls)}
+    marker.write_text(json.dumps({"members": sorted(expected.members),
+                                  "votes": sorted(expected.votes)}))
+    return members, votes, expected
+
+
 def in_child(kind: str, *paths: Path) -> tuple[set[tuple[str, str]], float, float, int]:
     """Ours in a fresh interpreter, so its peak memory is its own (not the generator's)."""
     import subprocess
@@ -171,6 +198,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--polls", type=int, default=3)
     parser.add_argument("--xlsx", type=int, default=100_000)
+    parser.add_argument("--data", type=Path, help="keep the generated files here and reuse them")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -178,12 +206,8 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        members, votes = folder / "members.csv", folder / "votes.csv"
-        expected, rows = generate_members(members, args.members)
-        expected.votes = generate_votes(votes, rows, args.polls).votes | {
-            ("voter_admitted_in_suspension", f"P{p + 1}|{WINDOW}|AST") for p in range(args.polls)}
+        members, votes, expected = generated(args.data or folder, args.members, args.polls)
         vote_rows = sum(1 for _ in votes.open(encoding="utf-8")) - 1
-        del rows
         found_m, wall_m, cpu_m, peak_m = in_child("members", members)
         found_v, wall_v, cpu_v, peak_v = in_child("votes", votes, members)
         peer_m, pwall_m, pcpu_m = timed(pandas_rules, members)
