@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.gazetteer import kk_stems, lemmas, tokenize
-from intake.prefilter import literal_prefixes
+from intake.prefilter import LazyPattern
 from intake.translit import fold, fold_cyrillic, is_cyrillic
 
 CATEGORIES = (
@@ -43,7 +43,7 @@ class Rule:
     code: str
     labels: dict[str, str]
     lemmas: dict[str, float]
-    patterns: tuple[tuple[re.Pattern[str], float], ...]
+    patterns: tuple[tuple[LazyPattern, float], ...]
     # Per pattern, the literal prefixes one of which any match starts with (None: always run).
     gates: tuple[frozenset[str] | None, ...] = ()
 
@@ -81,11 +81,11 @@ def _weight(value: Any, where: str) -> float:
     return float(value)
 
 
-def _pattern(source: Any, where: str) -> re.Pattern[str]:
+def _pattern(source: Any, where: str) -> LazyPattern:
     if not isinstance(source, str) or not source:
         raise RulesError(f"{where}: the pattern must be a non-empty string")
     try:
-        return re.compile(fold_cyrillic(source).replace("…", GAP), re.IGNORECASE)
+        return LazyPattern(fold_cyrillic(source).replace("…", GAP), re.IGNORECASE)
     except re.error as exc:
         raise RulesError(f"{where}: bad regular expression {source!r}: {exc}") from None
 
@@ -120,7 +120,7 @@ def _rule(code: str, body: Any) -> Rule:
         labels=dict(labels),
         lemmas={fold(k): _weight(v, f"category {code}, lemma {k!r}") for k, v in words.items()},
         patterns=tuple(compiled),
-        gates=tuple(literal_prefixes(pattern) for pattern, _ in compiled),
+        gates=tuple(pattern.gate for pattern, _ in compiled),
     )
 
 

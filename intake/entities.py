@@ -6,7 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import phonenumbers
+# phonenumbers (~75 ms to import: its metadata) is imported by the functions that use it, so a
+# start that meets no digit run does not pay for it.
 
 _DIGIT_RUN = re.compile(r"\d(?:[\s().+-]{0,3}\d){6}")
 _IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
@@ -57,6 +58,8 @@ def iin_is_valid(value: str) -> bool:
 
 
 def normalise_phone(raw: str, region: str = "KZ") -> str | None:
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
@@ -122,6 +125,8 @@ def extract_entities(text: str) -> Entities:
     text = text[:200_000]
     phones = []
     if _DIGIT_RUN.search(text):  # the matcher is costly; most texts have no phone at all
+        import phonenumbers
+
         phones = [
             phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
             for m in phonenumbers.PhoneNumberMatcher(

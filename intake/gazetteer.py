@@ -48,6 +48,7 @@ _GENERIC = {
     CITY: "город г гор қала қаласы city qala qalasy",
 }
 GENERIC_KEYS = {fold(w): tag for tag, words in _GENERIC.items() for w in words.split()}
+GENERIC_TAGS = frozenset(GENERIC_KEYS.values())
 _KK_GENERIC = frozenset(fold(w) for w in ("облысы", "ауданы", "қаласы", "өңірі"))
 # ... or straight from the bare word with one case ending: "бас қаланың", "қалада".
 _KK_BARE_GENERIC = frozenset(fold(w) for w in ("облыс", "аудан", "қала"))
@@ -200,17 +201,26 @@ def _add(gaz: Gazetteer, tokens: list[frozenset[str]], place: Place, core: bool)
     key = (tuple(tokens), core)
     entry = gaz.entries.get(key)
     if entry is None:
-        generic = set(GENERIC_KEYS.values())
-        typed = any(keys <= generic for keys in tokens)
+        typed = any(keys <= GENERIC_TAGS for keys in tokens)
         entry = gaz.entries[key] = NameEntry(key[0], core, typed)
-        offset = next((n for n, keys in enumerate(tokens) if not keys <= generic), 0)
-        gaz.max_anchor = max(gaz.max_anchor, offset)
-        for word_key in tokens[offset]:
-            gaz.by_anchor[(offset, word_key)].append(entry)
-        for keys in tokens:
-            gaz.vocabulary |= keys
+        index_entry(gaz, entry)
     if place not in entry.places:
         entry.places.append(place)
+
+
+def anchor(tokens: tuple[frozenset[str], ...]) -> int:
+    """The offset of a name's first non-generic token, by whose keys `by_anchor` finds it."""
+    return next((n for n, keys in enumerate(tokens) if not keys <= GENERIC_TAGS), 0)
+
+
+def index_entry(gaz: Gazetteer, entry: NameEntry) -> None:
+    """Make a new entry findable: by its anchor token, and its keys in the vocabulary."""
+    offset = anchor(entry.tokens)
+    gaz.max_anchor = max(gaz.max_anchor, offset)
+    for word_key in entry.tokens[offset]:
+        gaz.by_anchor[(offset, word_key)].append(entry)
+    for keys in entry.tokens:
+        gaz.vocabulary |= keys
 
 
 def _add_alias(gaz: Gazetteer, words: list[str], place: Place) -> None:
@@ -269,7 +279,9 @@ def name_words() -> set[str]:
 
 @cache
 def load() -> Gazetteer:
-    return build(_rows())
+    from intake import gazetteer_index  # it imports this module
+
+    return gazetteer_index.shipped() or build(_rows())
 
 
 def token_keys(gaz: Gazetteer, token: str) -> TokenKeys:

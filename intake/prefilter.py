@@ -76,7 +76,7 @@ def _candidates(items: Any) -> list[set[str]]:
     return found
 
 
-def literal_prefixes(pattern: re.Pattern[str]) -> frozenset[str] | None:
+def literal_prefixes(pattern: re.Pattern[str] | LazyPattern) -> frozenset[str] | None:
     """Lower-case literals one of which every match of `pattern` contains; None when unknown.
 
     Of the candidate sets (the prefixes of a match, a literal run or a group every match must
@@ -88,6 +88,10 @@ def literal_prefixes(pattern: re.Pattern[str]) -> frozenset[str] | None:
         parsed = _sre.parse(pattern.pattern, pattern.flags)
     except Exception:  # an unusual construct: no gate, the pattern always runs
         return None
+    return _best(parsed)
+
+
+def _best(parsed: Any) -> frozenset[str] | None:
     usable = [c for c in _candidates(parsed) if c and len(c) <= MAX_PREFIXES and "" not in c]
     if not usable:
         return None
@@ -95,3 +99,37 @@ def literal_prefixes(pattern: re.Pattern[str]) -> frozenset[str] | None:
     if min(map(len, best)) < MIN_PREFIX:
         return None
     return frozenset(p.lower() for p in best)
+
+
+class LazyPattern:
+    """A regular expression checked at once but compiled when it first runs.
+
+    Compiling the ~230 category patterns took about 50 ms of every start, and a gated pattern
+    runs only on texts holding one of its prefixes: a one-text `shagym analyse` compiles a few.
+    Parsing (which finds every syntax error) happens here, once, and also yields the gate;
+    the few errors only the compiler finds (a variable-width look-behind) raise on first use.
+    """
+
+    __slots__ = ("pattern", "flags", "gate", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern = pattern
+        self.flags = flags | re.UNICODE  # what re.compile adds for a str pattern
+        self._compiled: re.Pattern[str] | None = None
+        if _sre is None:  # pragma: no cover
+            self._compiled = re.compile(pattern, flags)
+            self.gate: frozenset[str] | None = None
+            return
+        parsed = _sre.parse(pattern, self.flags)  # raises re.error on a malformed pattern
+        try:
+            self.gate = _best(parsed)
+        except Exception:  # an unusual construct: no gate, the pattern always runs
+            self.gate = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled().search(text)

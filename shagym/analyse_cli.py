@@ -6,8 +6,6 @@ import json
 import sys
 from typing import IO, Any
 
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
 from intake.analyse import analyse
 
 # A JSON line with 1 MB of Cyrillic escaped as \uXXXX is ~6 M characters; analysis reads the
@@ -35,6 +33,9 @@ def _line_result(number: int, line: str) -> dict[str, Any]:
 
 
 def analyse_lines(source: IO[str], sink: IO[str]) -> None:
+    # Imported here: one text (`--text`) shows no progress, and rich costs ~50 ms to import.
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     show_progress = sys.stderr.isatty()
     with Progress(
         SpinnerColumn(),

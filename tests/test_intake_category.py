@@ -123,3 +123,10 @@ def test_it_ships_a_rules_file_for_every_category_but_other() -> None:
         "voting_fraud",
         "procedure",
     }
+
+
+def test_it_ships_patterns_that_all_compile() -> None:
+    # Patterns compile on first use (intake.prefilter.LazyPattern); loading only parses them.
+    for rule in load_rules():
+        for pattern, _ in rule.patterns:
+            assert pattern.compiled().pattern == pattern.pattern
