@@ -180,7 +180,7 @@ class Capture:
 
 
 async def measure(url: str, count: int, repeat: int, port: int, tmp: Path) -> dict[str, Any]:
-    install_keyring(load_settings().keyring())  # as shagym.store.open_store does
+    install_keyring(load_settings(ATTACHMENTS_DIR=tmp / "attachments").keyring())  # as open_store
     engine = create_engine(url)
     await upgrade(engine)
     sessions = create_session_factory(engine)
