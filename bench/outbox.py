@@ -38,6 +38,7 @@ from sqlalchemy import delete, func, update  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 from throwaway_pg import create_database, drop_database  # noqa: E402
 
+from core.crypto import install_keyring  # noqa: E402
 from core.metrics import DELIVERIES  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from intake.cases import IntakeContext, open_case  # noqa: E402
@@ -165,7 +166,8 @@ class Capture:
         original = smtp.SmtpTransport.send
 
         async def send(transport: Any, message: Any, sender: str, recipient: str) -> Any:
-            self.messages.append((sender, recipient, message_bytes(message)))
+            data = message if isinstance(message, bytes) else message_bytes(message)
+            self.messages.append((sender, recipient, data))
             return await original(transport, message, sender, recipient)
 
         smtp.SmtpTransport.send = send  # type: ignore[method-assign]
@@ -178,6 +180,7 @@ class Capture:
 
 
 async def measure(url: str, count: int, repeat: int, port: int, tmp: Path) -> dict[str, Any]:
+    install_keyring(load_settings(ATTACHMENTS_DIR=tmp / "attachments").keyring())  # as open_store
     engine = create_engine(url)
     await upgrade(engine)
     sessions = create_session_factory(engine)

@@ -1,4 +1,4 @@
-"""The email channel of the outbox: compose, build under the strict policy, send."""
+"""The email channel of the outbox: compose, build the message's bytes (`notify.mimebytes`), send."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from notify.clock import Clock
 from notify.compose import CannotCompose, MailConfig, compose
 from notify.content import Loaded
 from notify.errors import PermanentError
-from notify.mailmsg import build_message
+from notify.mimebytes import draft_bytes
 from notify.smtp import SmtpPool, SmtpTransport
 
 
@@ -26,7 +26,7 @@ class EmailChannel:
 
     async def deliver(self, loaded: Loaded) -> dict[str, Any]:
         try:
-            message = build_message(compose(loaded, self.config), self.clock.now())
+            message = draft_bytes(compose(loaded, self.config), self.clock.now())
         except CannotCompose as exc:
             raise PermanentError(f"cannot compose: {exc}") from exc
         except ValueError as exc:  # a header would break a line: never send it

@@ -107,11 +107,13 @@ class SmtpTransport:
         if client is not None:
             client.close()
 
-    async def send(self, message: EmailMessage, sender: str, recipient: str) -> dict[str, Any]:
+    async def send(
+        self, message: EmailMessage | bytes, sender: str, recipient: str
+    ) -> dict[str, Any]:
         """Send to one recipient; returns {"recipients": {address: {code, message}}}.
 
-        The message is flattened under its own policy (`mailmsg.message_bytes`)."""
-        data = message_bytes(message)
+        A message object is flattened under its own policy (`mailmsg.message_bytes`)."""
+        data = message if isinstance(message, bytes) else message_bytes(message)
         try:
             client = await self._connected()
             refused, response = await client.sendmail(sender, [recipient], data)
@@ -164,7 +166,9 @@ class SmtpPool:
         count = settings.SMTP_CONNECTIONS
         return cls([SmtpTransport.from_settings(settings) for _ in range(count)])
 
-    async def send(self, message: EmailMessage, sender: str, recipient: str) -> dict[str, Any]:
+    async def send(
+        self, message: EmailMessage | bytes, sender: str, recipient: str
+    ) -> dict[str, Any]:
         transport = await self._free.get()
         try:
             return await transport.send(message, sender, recipient)
