@@ -82,7 +82,9 @@ def complaint(token: str, index: int) -> bytes:
     return message.as_bytes()
 
 
-def append_steadily(server: Dovecot, rate: int, seconds: float, appended: dict[str, float]) -> None:
+def append_steadily(
+    server: Dovecot, rate: int, seconds: float, appended: dict[str, float]
+) -> None:
     """APPEND `rate` complaints a second for `seconds`, on schedule (run in a thread)."""
     count = int(rate * seconds)
     with server.mailbox() as box:
@@ -118,11 +120,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def one_rate(url: str, rate: int, seconds: float, profile: Path | None) -> dict[str, Any]:
+async def one_rate(
+    url: str, rate: int, seconds: float, profile: Path | None, split: bool = False
+) -> dict[str, Any]:
+    """One service process running mail and outbox, or (`split`) one process for each role,
+    as `deploy/` runs them: two interpreters, so two cores instead of one GIL."""
     with Dovecot.start() as server, tempfile.TemporaryDirectory() as tmp:
         sink = await TimingSink().start()
         metrics = free_port()
-        env = {
+        base = {
             **os.environ,
             **{k: str(v) for k, v in server.settings().items()},
             "DATABASE_URL": url, "SMTP_HOST": sink.host, "SMTP_PORT": str(sink.port),
@@ -131,11 +137,16 @@ async def one_rate(url: str, rate: int, seconds: float, profile: Path | None) ->
             "COMMISSIONS_FILE": str(ROOT / "config" / "commissions.example.toml"),
             "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "IMAP_POLL_SECONDS": "1",
         }  # fmt: skip
-        command = [sys.executable, "-m", "shagym", "run", "--only", "mail,outbox"]
-        service = subprocess.Popen(command, cwd=tmp, env=env)
+        services: list[subprocess.Popen[bytes]] = []
         spy = None
         try:
-            await wait_ready(metrics, service)
+            for roles in ["mail", "outbox"] if split else ["mail,outbox"]:
+                port = free_port() if services else metrics
+                env = {**base, "METRICS_PORT": str(port)}
+                command = [sys.executable, "-m", "shagym", "run", "--only", roles]
+                services.append(subprocess.Popen(command, cwd=tmp, env=env))
+                await wait_ready(port, services[-1])  # the first made the keys the next reads
+            service = services[0]
             if profile is not None:
                 spy = subprocess.Popen(
                     [str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
@@ -155,13 +166,16 @@ async def one_rate(url: str, rate: int, seconds: float, profile: Path | None) ->
                 await asyncio.sleep(0.1)
             backlog_s = time.monotonic() - last
         finally:
-            service.terminate()  # the sink must keep answering while it says goodbye
-            await asyncio.to_thread(service.wait, 60)
+            for each in services:  # the sink must keep answering while they say goodbye
+                each.terminate()
+            for each in services:
+                await asyncio.to_thread(each.wait, 60)
             if spy is not None:
                 await asyncio.to_thread(spy.wait, 60)
             await sink.stop()
     latencies = [sink.alerts[t] - at for t, at in appended.items() if t in sink.alerts]
     return {
+        "processes": "mail | outbox" if split else "mail+outbox",
         "rate_per_s": rate,
         "complaints": len(appended),
         "alerts": len(latencies),
@@ -187,20 +201,32 @@ def top_frames(raw: Path, count: int = 70) -> list[str]:
     return [f"{100 * n / max(1, samples):5.1f}%  {frame}" for frame, n in ranked]
 
 
-async def measure(store: str, rates: list[int], seconds: float, profile: bool) -> list[Any]:
+async def measure(
+    store: str, rates: list[int], seconds: float, profile: bool, split: bool = False
+) -> list[Any]:
     runs = []
     for rate in rates:
-        spied = RESULTS.with_name(f"alert_latency.{store}.pyspy.raw") if profile else None
+        spied = (
+            RESULTS.with_name(f"alert_latency.{store}.pyspy.raw")
+            if profile and not split
+            else None
+        )
         if store == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
                 url = f"sqlite+aiosqlite:///{tmp}/shagym.db"
-                runs.append(await one_rate(url, rate, seconds, spied if rate == rates[-1] else None))  # noqa: E501
+                runs.append(
+                    await one_rate(url, rate, seconds, spied if rate == rates[-1] else None, split)
+                )  # noqa: E501
         else:
             database = await create_database()
             if database is None:
                 return runs
             try:
-                runs.append(await one_rate(database[1], rate, seconds, spied if rate == rates[-1] else None))  # noqa: E501
+                runs.append(
+                    await one_rate(
+                        database[1], rate, seconds, spied if rate == rates[-1] else None, split
+                    )
+                )  # noqa: E501
             finally:
                 await drop_database(database[0])
         print(store, runs[-1], flush=True)  # noqa: T201
@@ -218,9 +244,13 @@ async def main(rates: list[int], seconds: float, postgres: bool, profile: bool) 
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "sqlite": await measure("sqlite", rates, seconds, profile),
+        "sqlite_two_processes": await measure("sqlite", rates, seconds, False, split=True),
     }
     if postgres:
         results["postgresql"] = await measure("postgresql", rates, seconds, profile)
+        results["postgresql_two_processes"] = await measure(
+            "postgresql", rates, seconds, False, split=True
+        )
     return results
 
 
