@@ -76,12 +76,19 @@ class AlertEmulator(TelegramEmulator):
         self.groups = groups
         self.alerts: dict[str, list[float]] = {}
         self.group_messages = 0
+        self.lists = 0  # "N new cases" messages (a crowded group's alerts together)
 
     def _log(self, method: str, params: dict[str, Any], status: int, response: Any) -> Any:
-        if status == 200 and method.lower() == "sendmessage" and params.get("chat_id") in self.groups:
+        if (
+            status == 200
+            and method.lower() == "sendmessage"
+            and params.get("chat_id") in self.groups
+        ):
             at = time.monotonic()
             self.group_messages += 1
-            for number in cases_named(params):
+            named = cases_named(params)
+            self.lists += len(named) > 1
+            for number in named:
                 self.alerts.setdefault(number, []).append(at)
         return super()._log(method, params, status, response)
 
@@ -242,7 +249,8 @@ async def one_run(
         emu.limit_groups(GROUP_LIMIT)
         for chat_id in codes.values():
             emu.group(chat_id, "Commission")
-        sink = await QuietSink().start()
+        sink = QuietSink()
+        await sink.start()
         services: list[subprocess.Popen[bytes]] = []
         try:
             services = await start_service(url, emu.base_url, sink, tmp, split)
@@ -267,7 +275,7 @@ async def one_run(
             for k in range(count):
                 due = start + k / rate
                 region = order[k % len(order)]
-                free = free_every > 0 and k % free_every == free_every - 1
+                free = is_free(k, free_every)
                 user = emu.user(10_000 + k, f"Гражданин {k}")
                 tasks.append(asyncio.create_task(_later(due - LEAD_SECONDS, citizen(
                     user, region, k, free, due, sent))))  # fmt: skip
@@ -288,17 +296,23 @@ async def one_run(
         "rate_per_s": rate,
         "alerts_per_group_per_minute": round(rate / len(codes) * 60, 1),
         "reports": len(sent),
-        "free_text_reports": sum(1 for k in range(count) if free_every and k % free_every == free_every - 1),
+        "free_text_reports": sum(1 for k in range(count) if is_free(k, free_every)),
         "alerted": len(latencies),
         "missing": len(sent) - len(latencies),
         "doubled": sum(1 for n in sent if len(alerts.get(n, [])) > 1),
         "unexpected": len(extra),
         "group_messages": emu.group_messages,
+        "new_cases_lists": emu.lists,
         "served_429": emu.served_errors.get(429, 0),
         "email_alerts": sink.accepted,
         **summary(latencies),
         "drained_s_after_last_send": round(drained, 2),
     }
+
+
+def is_free(k: int, free_every: int) -> bool:
+    """Every `free_every`-th citizen writes the report in one message (0: none does)."""
+    return free_every > 0 and k % free_every == free_every - 1
 
 
 async def _later(at: float, work: Any) -> None:
