@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import chain
 from operator import mul
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,7 @@ def _word_sum_scores(block: Block, text_words: list[str]) -> list[float]:
     """`_scores` for a block of raw counts made word by word: the words' cached parts summed,
     divided by the norm of the whole text's vector."""
     parts = [block.word_part(word) for word in text_words]
-    counts = Counter(p for where, _ in parts for p in where)
+    counts = Counter(chain.from_iterable(where for where, _ in parts))
     if not counts:
         return [0.0] * len(block.coef)
     values = list(map(mul, counts.values(), map(block.idf.__getitem__, counts)))
