@@ -46,6 +46,8 @@ class Block:
     # n-grams): the positions of its terms and its part of each class's score, unnormalised.
     # Computed once per distinct word, not per text.
     by_word: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = field(default_factory=dict)
+    # Per word, whether the block has a term for one of its forms (`known_share`).
+    known: dict[str, bool] = field(default_factory=dict)
 
     def word_part(self, word: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
         found = self.by_word.get(word)
@@ -205,11 +207,20 @@ def probabilities(
 
 def known_share(text_words: list[str], model: Model) -> float:
     """The share of a text's words (three letters or more) the model has a term for."""
-    index = model.blocks["words"].index
+    block = model.blocks["words"]
     long = [word for word in text_words if len(word) >= 3]
     if not long:
         return 1.0 if text_words else 0.0
-    return sum(any(f in index for f in word_forms(word)) for word in long) / len(long)
+    known = block.known
+    count = 0
+    for word in long:
+        found = known.get(word)
+        if found is None:
+            found = any(f in block.index for f in word_forms(word))
+            if len(known) < 200_000:
+                known[word] = found
+        count += found
+    return count / len(long)
 
 
 def categorise(
