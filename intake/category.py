@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from intake.gazetteer import kk_stems, lemmas, tokenize
+from intake.gazetteer import kk_stems, lemmas, text_tokens
 from intake.prefilter import LazyPattern
 from intake.translit import fold, fold_cyrillic, is_cyrillic
 
@@ -229,7 +229,7 @@ def _keys_of(word: str) -> frozenset[str]:
 
 def _word_keys(text: str) -> set[str]:
     keys: set[str] = set()
-    for match in tokenize(text):
+    for match in text_tokens(text):
         keys |= _keys_of(match.group())
     return keys
 

@@ -153,7 +153,8 @@ def _scores(block: Block, positions: list[int], sublinear: bool) -> list[float]:
 def _word_sum_scores(block: Block, text_words: list[str]) -> list[float]:
     """`_scores` for a block of raw counts made word by word: the words' cached parts summed,
     divided by the norm of the whole text's vector."""
-    parts = [block.word_part(word) for word in text_words]
+    cached = block.by_word
+    parts = [cached.get(word) or block.word_part(word) for word in text_words]
     counts = Counter(chain.from_iterable(where for where, _ in parts))
     if not counts:
         return [0.0] * len(block.coef)

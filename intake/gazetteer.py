@@ -91,6 +91,12 @@ def tokenize(text: str) -> list[re.Match[str]]:
     return list(_TOKEN.finditer(text))
 
 
+@lru_cache(maxsize=4)
+def text_tokens(text: str) -> list[re.Match[str]]:
+    """`tokenize` once for the rules and the region of one text (the list is not changed)."""
+    return tokenize(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     region: str
