@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.gazetteer import kk_stems, lemmas, text_tokens
-from intake.prefilter import LazyPattern
+from intake.prefilter import CASE_FOLD, LazyPattern
 from intake.translit import fold, fold_cyrillic, is_cyrillic
 
 CATEGORIES = (
@@ -83,6 +83,8 @@ class Plan:
         self.other: tuple[str, ...] = ()  # the rest ("смс-код"), looked for in the whole text
         self.by_word: dict[str, tuple[str, ...]] = {}
         self.gated: dict[str, list[tuple[int, int]]] = {}  # prefix -> (rule, pattern)
+        # (rule, pattern) -> the other literal sets it needs (see `LazyPattern.also`)
+        self.also: dict[tuple[int, int], tuple[frozenset[str], ...]] = {}
         self.always: list[list[int]] = []  # per rule, its patterns without a gate
         self.lemmas: dict[str, list[tuple[int, int, float]]] = {}  # -> (rule, order, weight)
         for r, rule in enumerate(rules):
@@ -92,10 +94,14 @@ class Plan:
             for k, gate in gates:
                 for prefix in gate or ():
                     self.gated.setdefault(prefix, []).append((r, k))
+                also = rule.patterns[k][0].also if gate is not None else ()
+                if also:
+                    self.also[(r, k)] = also
             for order, (lemma, weight) in enumerate(rule.lemmas.items()):
                 self.lemmas.setdefault(lemma, []).append((r, order, weight))
-        self.in_words = tuple(p for p in self.gated if _WORD.fullmatch(p))
-        self.other = tuple(p for p in self.gated if not _WORD.fullmatch(p))
+        watched = sorted(set(self.gated).union(*(s for sets in self.also.values() for s in sets)))
+        self.in_words = tuple(p for p in watched if _WORD.fullmatch(p))
+        self.other = tuple(p for p in watched if not _WORD.fullmatch(p))
 
     def _in_word(self, word: str) -> tuple[str, ...]:
         found = self.by_word.get(word)
@@ -106,17 +112,25 @@ class Plan:
         return found
 
     def present(self, text: str) -> set[str]:
-        """The gate prefixes in a text."""
+        """The gate prefixes (and the other required literals) in a text."""
         found = {p for word in set(_WORD.findall(text)) for p in self._in_word(word)}
         found.update(p for p in self.other if p in text)
         return found
 
-    def patterns(self, present: set[str]) -> list[list[int]]:
-        """Per rule, the patterns to run, in the file's order."""
+    def patterns(self, text: str) -> list[list[int]]:
+        """Per rule, the patterns to run on a text (its views joined), in the file's order."""
+        present = self.present(text)
+        # The `also` literals are case-folded (see intake.prefilter.CASE_FOLD); so is the text
+        # they are looked for in. It is the same text unless it has a letter like ı or ſ.
+        folded = text.translate(CASE_FOLD) if CASE_FOLD is not None else text
+        present_folded = present if folded == text else self.present(folded)
         run = [set(always) for always in self.always]
+        also = self.also
         for prefix in present:
-            for r, k in self.gated[prefix]:
-                run[r].add(k)
+            for r, k in self.gated.get(prefix, ()):
+                sets = also.get((r, k))
+                if sets is None or all(not s.isdisjoint(present_folded) for s in sets):
+                    run[r].add(k)
         return [sorted(ks) for ks in run]
 
     def lemma_scores(self, keys: set[str], count: int) -> list[float]:
@@ -251,7 +265,7 @@ def rule_scores(text: str, rules: Rules | tuple[Rule, ...] | None = None) -> dic
     views = _views(text)
     keys = _word_keys(text)
     plan = rules.plan
-    run = plan.patterns(plan.present("\n".join(views)))
+    run = plan.patterns("\n".join(views))
     lemma_scores = plan.lemma_scores(keys, len(rules.rules))
     scores = {}
     for rule, score, ks in zip(rules, lemma_scores, run, strict=True):

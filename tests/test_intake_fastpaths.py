@@ -36,6 +36,9 @@ ODD = [
     "е-mail: Иван.Петров@почта.рф, сайт пример.рф, а также 5000тг и №7",
     "",
     "просто текст без ничего",
+    # letters IGNORECASE matches beyond lower case: the patterns see them, so must the gates
+    "I was added to the party wıthout my consent, sıgned mınutes forged, they paıd for votes",
+    "Мою подпиᲃь подделали, меня заᲃтавили вᲃтупить в партию, ſms code was stolen",
 ]
 
 
