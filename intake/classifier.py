@@ -104,7 +104,7 @@ def model_from_json(data: dict[str, Any]) -> Model:
         coef = _floats(body["coef"])
         size = len(terms)
         blocks[name] = Block(
-            index={term: i for i, term in enumerate(terms)},
+            index=dict(zip(terms, range(len(terms)), strict=True)),
             idf=_floats(body["idf"]),
             coef=tuple(coef[k * size : (k + 1) * size] for k in range(len(classes))),
             sublinear=body.get("sublinear", True),

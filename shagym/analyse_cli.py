@@ -17,6 +17,8 @@ MAX_LINE_CHARS = 8_000_000
 # A file is read this many lines at a time when its texts are shared between processes: the
 # memory a batch holds stays bounded, whatever the file's size.
 BATCH_LINES = 20_000
+# One encoder for every line: `json.dumps` with options builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def analyse_one(text: str) -> dict[str, Any]:
@@ -42,7 +44,7 @@ def result_lines(numbered: Iterable[tuple[int, str]]) -> Iterator[str]:
     """The output line of each numbered input line; blank lines have none."""
     for number, line in numbered:
         if line.strip():
-            yield json.dumps(_line_result(number, line), ensure_ascii=False) + "\n"
+            yield _ENCODE(_line_result(number, line)) + "\n"
 
 
 def analyse_lines(source: IO[str], sink: IO[str], jobs: int = 1) -> None:
