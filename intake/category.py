@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from intake.gazetteer import kk_stems, lemmas, tokenize
-from intake.prefilter import LazyPattern
+from intake.gazetteer import kk_stems, lemmas, text_tokens
+from intake.prefilter import CASE_FOLD, LazyPattern
 from intake.translit import fold, fold_cyrillic, is_cyrillic
 
 CATEGORIES = (
@@ -62,6 +62,84 @@ class Rules:
     def prefixes(self) -> frozenset[str]:
         """Every gate prefix of every rule, tested against a text once."""
         return frozenset(p for rule in self.rules for gate in rule.gates if gate for p in gate)
+
+    @cached_property
+    def plan(self) -> Plan:
+        return Plan(self.rules)
+
+
+class Plan:
+    """Indexes that let a text meet only the lemmas, prefixes and patterns it can match.
+
+    A prefix of letters only is in a text exactly when it is inside one of the text's words
+    (its runs of letters), so those are looked for word by word, once per distinct word; a
+    lemma weighs only if it is one of the text's keys; a gated pattern runs only if one of its
+    prefixes is present. The scores come out as the plain loop over every rule makes them:
+    each rule's weights are added in the rules file's order, so even the float sums are the
+    same."""
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.in_words: tuple[str, ...] = ()  # prefixes of letters only
+        self.other: tuple[str, ...] = ()  # the rest ("смс-код"), looked for in the whole text
+        self.by_word: dict[str, tuple[str, ...]] = {}
+        self.gated: dict[str, list[tuple[int, int]]] = {}  # prefix -> (rule, pattern)
+        # (rule, pattern) -> the other literal sets it needs (see `LazyPattern.also`)
+        self.also: dict[tuple[int, int], tuple[frozenset[str], ...]] = {}
+        self.always: list[list[int]] = []  # per rule, its patterns without a gate
+        self.lemmas: dict[str, list[tuple[int, int, float]]] = {}  # -> (rule, order, weight)
+        for r, rule in enumerate(rules):
+            # zip as the plain loop does: a rule with fewer gates than patterns runs no more
+            gates = list(zip(range(len(rule.patterns)), rule.gates, strict=False))
+            self.always.append([k for k, gate in gates if gate is None])
+            for k, gate in gates:
+                for prefix in gate or ():
+                    self.gated.setdefault(prefix, []).append((r, k))
+                also = rule.patterns[k][0].also if gate is not None else ()
+                if also:
+                    self.also[(r, k)] = also
+            for order, (lemma, weight) in enumerate(rule.lemmas.items()):
+                self.lemmas.setdefault(lemma, []).append((r, order, weight))
+        watched = sorted(set(self.gated).union(*(s for sets in self.also.values() for s in sets)))
+        self.in_words = tuple(p for p in watched if _WORD.fullmatch(p))
+        self.other = tuple(p for p in watched if not _WORD.fullmatch(p))
+
+    def _in_word(self, word: str) -> tuple[str, ...]:
+        found = self.by_word.get(word)
+        if found is None:
+            found = tuple(p for p in self.in_words if p in word)
+            if len(self.by_word) < 200_000:
+                self.by_word[word] = found
+        return found
+
+    def present(self, text: str) -> set[str]:
+        """The gate prefixes (and the other required literals) in a text."""
+        found = {p for word in set(_WORD.findall(text)) for p in self._in_word(word)}
+        found.update(p for p in self.other if p in text)
+        return found
+
+    def patterns(self, text: str) -> list[list[int]]:
+        """Per rule, the patterns to run on a text (its views joined), in the file's order."""
+        present = self.present(text)
+        # The `also` literals are case-folded (see intake.prefilter.CASE_FOLD); so is the text
+        # they are looked for in. It is the same text unless it has a letter like ı or ſ.
+        folded = text.translate(CASE_FOLD) if CASE_FOLD is not None else text
+        present_folded = present if folded == text else self.present(folded)
+        run = [set(always) for always in self.always]
+        also = self.also
+        for prefix in present:
+            for r, k in self.gated.get(prefix, ()):
+                sets = also.get((r, k))
+                if sets is None or all(not s.isdisjoint(present_folded) for s in sets):
+                    run[r].add(k)
+        return [sorted(ks) for ks in run]
+
+    def lemma_scores(self, keys: set[str], count: int) -> list[float]:
+        """Per rule, the weights of its lemmas among the keys, summed in the file's order."""
+        hits: list[list[tuple[int, float]]] = [[] for _ in range(count)]
+        for lemma in keys.intersection(self.lemmas):
+            for r, order, weight in self.lemmas[lemma]:
+                hits[r].append((order, weight))
+        return [sum(w for _, w in sorted(found)) for found in hits]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +243,7 @@ def _keys_of(word: str) -> frozenset[str]:
 
 def _word_keys(text: str) -> set[str]:
     keys: set[str] = set()
-    for match in tokenize(text):
+    for match in text_tokens(text):
         keys |= _keys_of(match.group())
     return keys
 
@@ -186,14 +264,13 @@ def rule_scores(text: str, rules: Rules | tuple[Rule, ...] | None = None) -> dic
     text = text[:MAX_CHARS]
     views = _views(text)
     keys = _word_keys(text)
-    joined = "\n".join(views)
-    present = {p for p in rules.prefixes if p in joined}
+    plan = rules.plan
+    run = plan.patterns("\n".join(views))
+    lemma_scores = plan.lemma_scores(keys, len(rules.rules))
     scores = {}
-    for rule in rules:
-        score = sum(w for lemma, w in rule.lemmas.items() if lemma in keys)
-        for (pattern, weight), gate in zip(rule.patterns, rule.gates, strict=False):
-            if gate is not None and gate.isdisjoint(present):
-                continue
+    for rule, score, ks in zip(rules, lemma_scores, run, strict=True):
+        for k in ks:
+            pattern, weight = rule.patterns[k]
             if any(pattern.search(view) for view in views):
                 score += weight
         if score > 0:

@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import chain
 from operator import mul
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ class Block:
     # n-grams): the positions of its terms and its part of each class's score, unnormalised.
     # Computed once per distinct word, not per text.
     by_word: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = field(default_factory=dict)
+    # Per word, whether the block has a term for one of its forms (`known_share`).
+    known: dict[str, bool] = field(default_factory=dict)
 
     def word_part(self, word: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
         found = self.by_word.get(word)
@@ -101,7 +104,7 @@ def model_from_json(data: dict[str, Any]) -> Model:
         coef = _floats(body["coef"])
         size = len(terms)
         blocks[name] = Block(
-            index={term: i for i, term in enumerate(terms)},
+            index=dict(zip(terms, range(len(terms)), strict=True)),
             idf=_floats(body["idf"]),
             coef=tuple(coef[k * size : (k + 1) * size] for k in range(len(classes))),
             sublinear=body.get("sublinear", True),
@@ -150,8 +153,9 @@ def _scores(block: Block, positions: list[int], sublinear: bool) -> list[float]:
 def _word_sum_scores(block: Block, text_words: list[str]) -> list[float]:
     """`_scores` for a block of raw counts made word by word: the words' cached parts summed,
     divided by the norm of the whole text's vector."""
-    parts = [block.word_part(word) for word in text_words]
-    counts = Counter(p for where, _ in parts for p in where)
+    cached = block.by_word
+    parts = [cached.get(word) or block.word_part(word) for word in text_words]
+    counts = Counter(chain.from_iterable(where for where, _ in parts))
     if not counts:
         return [0.0] * len(block.coef)
     values = list(map(mul, counts.values(), map(block.idf.__getitem__, counts)))
@@ -204,11 +208,20 @@ def probabilities(
 
 def known_share(text_words: list[str], model: Model) -> float:
     """The share of a text's words (three letters or more) the model has a term for."""
-    index = model.blocks["words"].index
+    block = model.blocks["words"]
     long = [word for word in text_words if len(word) >= 3]
     if not long:
         return 1.0 if text_words else 0.0
-    return sum(any(f in index for f in word_forms(word)) for word in long) / len(long)
+    known = block.known
+    count = 0
+    for word in long:
+        found = known.get(word)
+        if found is None:
+            found = any(f in block.index for f in word_forms(word))
+            if len(known) < 200_000:
+                known[word] = found
+        count += found
+    return count / len(long)
 
 
 def categorise(

@@ -21,6 +21,7 @@ _ORG_FORMS = (
     "БПҰ|ЖШС|АҚ|ҚБ|ЖК|ММ|КММ|МКҚК|ШЖҚ|LLP|JSC"
 )
 _QUOTED_NAME = r"[«\"“„]\s*([^»\"”“\n]{2,120}?)\s*[»\"”“]"
+_QUOTE_MARKS = re.compile("[«\"“„]")  # what `_QUOTED_NAME` must start with
 _ORG = re.compile(rf"(?<!\w)({_ORG_FORMS})\s*{_QUOTED_NAME}")
 _ORG_AFTER = re.compile(rf"{_QUOTED_NAME}\s*({_ORG_FORMS})(?!\w)")
 # The Kazakh and English forms of the same legal form, for linking cases.
@@ -123,8 +124,11 @@ def _unique(items: list[str]) -> list[str]:
 
 def extract_entities(text: str) -> Entities:
     text = text[:200_000]
-    phones = []
-    if _DIGIT_RUN.search(text):  # the matcher is costly; most texts have no phone at all
+    phones: list[str] = []
+    iins: list[str] = []
+    # The matcher is costly and most texts have no phone at all; twelve digits in a row are
+    # a digit run too, so a text without one has no IIN either.
+    if _DIGIT_RUN.search(text):
         import phonenumbers
 
         phones = [
@@ -133,9 +137,11 @@ def extract_entities(text: str) -> Entities:
                 text, "KZ", leniency=phonenumbers.Leniency.VALID
             )
         ]
-    iins = [m.group() for m in _IIN.finditer(text) if iin_is_valid(m.group())]
-    emails = [m.group().lower() for m in _EMAIL.finditer(text)]
-    orgs = _organisations(text)
+        iins = [m.group() for m in _IIN.finditer(text) if iin_is_valid(m.group())]
+    # Each pattern scans ahead from every position; a text without its one required character
+    # (most texts) cannot match it.
+    emails = [m.group().lower() for m in _EMAIL.finditer(text)] if "@" in text else []
+    orgs = _organisations(text) if _QUOTE_MARKS.search(text) else []
     # A 12-digit IIN also parses as a phone-like digit run; drop phones that are IIN digits.
     iin_set = set(iins)
     phones = [p for p in phones if p.lstrip("+")[-12:] not in iin_set]

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
+from typing import Any
 
 import pymorphy3
 
@@ -90,6 +91,12 @@ def tokenize(text: str) -> list[re.Match[str]]:
     return list(_TOKEN.finditer(text))
 
 
+@lru_cache(maxsize=4)
+def text_tokens(text: str) -> list[re.Match[str]]:
+    """`tokenize` once for the rules and the region of one text (the list is not changed)."""
+    return tokenize(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     region: str
@@ -141,13 +148,30 @@ class TokenKeys:
 
 @cache
 def _morph() -> pymorphy3.MorphAnalyzer:
-    return pymorphy3.MorphAnalyzer(lang="ru")
+    # The dictionary's path given, pymorphy3 does not look for it among every installed
+    # package's entry points (importlib.metadata: ~30 ms of each start).
+    try:
+        import pymorphy3_dicts_ru
+    except ImportError:  # pragma: no cover - another packaging of the dictionary
+        return pymorphy3.MorphAnalyzer(lang="ru")
+    return pymorphy3.MorphAnalyzer(path=pymorphy3_dicts_ru.get_path(), lang="ru")
 
 
 @lru_cache(maxsize=200_000)
+def _parses(lower: str) -> list[Any]:
+    """pymorphy3's parses of a lower-case word, once per word: lemmas, `is_common_word` and
+    `is_adjective` all read them (the callers must not change the list)."""
+    return _morph().parse(lower)
+
+
 def lemmas(word: str) -> frozenset[str]:
     """Folded normal forms of every pymorphy3 parse of a word."""
-    return frozenset(fold(parse.normal_form) for parse in _morph().parse(word.lower()))
+    return _lemmas(word.lower())
+
+
+@lru_cache(maxsize=200_000)
+def _lemmas(lower: str) -> frozenset[str]:
+    return frozenset(fold(parse.normal_form) for parse in _parses(lower))
 
 
 @lru_cache(maxsize=2_000)
@@ -166,7 +190,7 @@ def parse_nominative(word: str) -> frozenset[str]:
 @lru_cache(maxsize=50_000)
 def is_common_word(word: str) -> bool:
     """A dictionary word that is not a place name ("рудный" the adjective, not Рудный)."""
-    parse = _morph().parse(word.lower())[0]
+    parse = _parses(word.lower())[0]
     return parse.is_known and "Geox" not in parse.tag
 
 
@@ -175,7 +199,7 @@ def is_adjective(word: str) -> bool:
     """A qualifying adjective (северной, культурная), not a pronoun one (нашей, этой)."""
     if not is_cyrillic(word):
         return False
-    parse = _morph().parse(word.lower())[0]
+    parse = _parses(word.lower())[0]
     return "ADJF" in parse.tag and "Apro" not in parse.tag
 
 

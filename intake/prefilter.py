@@ -21,6 +21,21 @@ except ImportError:  # pragma: no cover
     _c = _sre = None
 
 MIN_PREFIX = 2
+
+
+def _case_table() -> dict[int, str] | None:
+    """Letters IGNORECASE matches beyond lower case (i and ı, s and ſ, в and ᲀ…), each mapped
+    to one of its class; None when `re` does not say which (then no `also` sets are made)."""
+    try:
+        extra = importlib.import_module("re._casefix")._EXTRA_CASES
+    except (ImportError, AttributeError):  # pragma: no cover
+        return None
+    return {code: chr(min(code, *others)) for code, others in extra.items()}
+
+
+# The same letters written one way: a literal of an `also` set and the text it is looked for
+# in are both folded with it, so a text that IGNORECASE would match is never skipped.
+CASE_FOLD = _case_table()
 MAX_PREFIXES = 64
 
 
@@ -91,14 +106,29 @@ def literal_prefixes(pattern: re.Pattern[str] | LazyPattern) -> frozenset[str] |
     return _best(parsed)
 
 
+def _usable(parsed: Any) -> list[set[str]]:
+    return [c for c in _candidates(parsed) if c and len(c) <= MAX_PREFIXES and "" not in c]
+
+
 def _best(parsed: Any) -> frozenset[str] | None:
-    usable = [c for c in _candidates(parsed) if c and len(c) <= MAX_PREFIXES and "" not in c]
+    usable = _usable(parsed)
     if not usable:
         return None
     best = max(usable, key=lambda c: (min(map(len, c)), -len(c)))
     if min(map(len, best)) < MIN_PREFIX:
         return None
     return frozenset(p.lower() for p in best)
+
+
+def _also_required(parsed: Any, gate: frozenset[str] | None) -> tuple[frozenset[str], ...]:
+    """The other candidate sets every match also holds one literal of, besides the gate,
+    folded with CASE_FOLD (the text they are looked for in must be folded too)."""
+    if gate is None or CASE_FOLD is None:
+        return ()
+    found = {frozenset(p.lower().translate(CASE_FOLD) for p in c) for c in _usable(parsed)}
+    return tuple(
+        sorted((c for c in found if c != gate and min(map(len, c)) >= MIN_PREFIX), key=sorted)
+    )
 
 
 class LazyPattern:
@@ -110,12 +140,15 @@ class LazyPattern:
     the few errors only the compiler finds (a variable-width look-behind) raise on first use.
     """
 
-    __slots__ = ("pattern", "flags", "gate", "_compiled")
+    __slots__ = ("pattern", "flags", "gate", "also", "_compiled")
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self.pattern = pattern
         self.flags = flags | re.UNICODE  # what re.compile adds for a str pattern
         self._compiled: re.Pattern[str] | None = None
+        # Beyond the gate, more sets of literals every match holds one of (CASE_FOLD-ed): a
+        # pattern whose gate is present runs only if these are too (`intake.category.Plan`).
+        self.also: tuple[frozenset[str], ...] = ()
         if _sre is None:  # pragma: no cover
             self._compiled = re.compile(pattern, flags)
             self.gate: frozenset[str] | None = None
@@ -123,8 +156,9 @@ class LazyPattern:
         parsed = _sre.parse(pattern, self.flags)  # raises re.error on a malformed pattern
         try:
             self.gate = _best(parsed)
+            self.also = _also_required(parsed, self.gate)
         except Exception:  # an unusual construct: no gate, the pattern always runs
-            self.gate = None
+            self.gate, self.also = None, ()
 
     def compiled(self) -> re.Pattern[str]:
         if self._compiled is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from intake.gazetteer import Gazetteer, Place, load, token_keys, tokenize
+from intake.gazetteer import Gazetteer, Place, load, text_tokens, token_keys
 from intake.region_context import TextView, context_factor, plausible
 
 CORE_WEIGHT = 0.8
@@ -153,7 +153,7 @@ def detect_region(text: str, gaz: Gazetteer | None = None) -> RegionResult:
     """The region a text is about, the most specific place in it, a confidence and the spans."""
     gaz = gaz or load()
     text = text[:MAX_CHARS]
-    tokens = tokenize(text)
+    tokens = text_tokens(text)
     doc = TextView(text, tokens, [token_keys(gaz, t.group()) for t in tokens])
     matches = _find_matches(gaz, doc)
     _weigh(doc, matches)

@@ -52,6 +52,14 @@ _ABLATIVE = ("дан", "ден", "тан", "тен", "нан", "нен")
 _FROM = frozenset({"из", "from"})
 
 
+def _joins(left: str, gap: str) -> bool:
+    return (
+        gap == " "  # the usual gap, which `_NAME_GAP` matches: no regex call for it
+        or bool(_NAME_GAP.fullmatch(gap))
+        or (len(left) <= 4 and bool(_ABBREVIATION_GAP.fullmatch(gap)))
+    )
+
+
 @dataclass(slots=True)
 class TextView:
     """A text split into tokens, with each token's gazetteer keys."""
@@ -64,15 +72,10 @@ class TextView:
     def __post_init__(self) -> None:
         # Words of one name are separated by spaces only, or by a period after an
         # abbreviation ("г. Астана", "им. Казыбек би"); "Астана, район Байконур" is two names.
+        text, tokens = self.text, self.tokens
         self.joins = [
-            bool(
-                _NAME_GAP.fullmatch(self.gap(k, k + 1))
-                or (
-                    len(self.tokens[k].group()) <= 4
-                    and _ABBREVIATION_GAP.fullmatch(self.gap(k, k + 1))
-                )
-            )
-            for k in range(len(self.tokens) - 1)
+            _joins(left.group(), text[left.end() : right.start()])
+            for left, right in zip(tokens, tokens[1:], strict=False)
         ]
 
     def gap(self, left: int, right: int) -> str:

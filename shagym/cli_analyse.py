@@ -23,6 +23,14 @@ def analyse(
     text: Annotated[
         str | None, typer.Option("--text", help="Analyse this one text instead.")
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            help="Processes sharing a file's texts (0: one per CPU; 1: this process only). "
+            "The output is the same either way.",
+        ),
+    ] = 0,
 ) -> None:
     """Analyse texts: region, district, category, language, confidence, entities (JSON lines)."""
     from shagym.analyse_cli import analyse_lines, analyse_one
@@ -30,7 +38,14 @@ def analyse(
     if text is not None:
         print(json.dumps(analyse_one(text), ensure_ascii=False))  # noqa: T201
         return
+    from shagym.analyse_parallel import usable_cpus
+
     if file is not None and not file.is_file():
         raise CliError(f"no such file: {file}")
-    with file.open("r", encoding="utf-8", errors="replace") if file else sys.stdin as source:
-        analyse_lines(source, sys.stdout)
+    if jobs < 0:
+        raise CliError("--jobs must be 0 (one per CPU) or more")
+    if file is None:  # stdin may be a stream: each result as soon as its line arrives
+        analyse_lines(sys.stdin, sys.stdout)
+        return
+    with file.open("r", encoding="utf-8", errors="replace") as source:
+        analyse_lines(source, sys.stdout, jobs or usable_cpus())
