@@ -69,21 +69,10 @@ async def claim(
                 lease_until=now + lease,
                 attempts=Notification.attempts + 1,
             )
-            .returning(col(Notification.id))
+            .returning(Notification)  # the claimed rows themselves: no second query
+            .execution_options(synchronize_session=False)
         )
-        ids = [row[0] for row in claimed]
-        if not ids:
-            await session.commit()
-            return []
-        rows = list(
-            (
-                await session.exec(
-                    select(Notification)
-                    .where(col(Notification.id).in_(ids))
-                    .order_by(col(Notification.next_attempt_at), col(Notification.id))
-                )
-            ).all()
-        )
+        rows = sorted(claimed.scalars(), key=lambda r: (r.next_attempt_at, r.id))
         for row in rows:
             if row.message_id is None:
                 row.message_id = message_id_for(row, domain)

@@ -32,6 +32,7 @@ from notify.clock import Clock
 from notify.content import Loaded, load, load_many
 from notify.errors import Deferred, PermanentError, TransientError
 from notify.lanes import Holding, capacity
+from notify.serial import queued
 from notify.settle import Settler
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class OutboxWorker:
         rng: random.Random | None = None,
         kinds: set[str] | None = None,
     ) -> None:
-        self.sessions = sessions
+        self.sessions = queued(sessions)
         self.channels = dict(channels)
         self.domain = domain
         self.clock = clock or Clock()
@@ -117,7 +118,7 @@ class OutboxWorker:
         self.max_attempts = max_attempts
         self.rng = rng or random.Random()
         self.kinds = kinds  # only these kinds of notification (None: all)
-        self.settler = Settler(sessions)
+        self.settler = Settler(self.sessions)
 
     async def claim(
         self,
@@ -194,6 +195,18 @@ class OutboxWorker:
         await self._attempt([row for row, _ in items], channel, call)
 
     async def _attempt(
+        self,
+        rows: list[Notification],
+        channel: ChannelAdapter,
+        call: Callable[[], Awaitable[dict[str, Any]]],
+    ) -> None:
+        self.settler.started(len(rows))
+        try:
+            await self._attempt_settled(rows, channel, call)
+        finally:
+            self.settler.ended(len(rows))
+
+    async def _attempt_settled(
         self,
         rows: list[Notification],
         channel: ChannelAdapter,
