@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from core.metrics import DELIVERIES, ERRORS
 from models.db import SessionFactory
 from models.tables import Notification
@@ -129,9 +131,35 @@ class OutboxWorker:
     ) -> list[Notification]:
         """Claim up to `limit` (default the batch) due rows on this worker's channels (of its
         kinds, narrowed to `kinds` and `recipients` when given)."""
+        rows, _ = await self._claim(limit, recipients, kinds, load=False)
+        return rows
+
+    async def claim_loaded(
+        self,
+        limit: int | None = None,
+        *,
+        recipients: list[str] | None = None,
+        kinds: set[str] | None = None,
+    ) -> tuple[list[Notification], dict[int | None, Loaded]]:
+        """`claim`, and what the rows are about loaded in the same transaction (`load`)."""
+        return await self._claim(limit, recipients, kinds, load=True)
+
+    async def _claim(
+        self,
+        limit: int | None,
+        recipients: list[str] | None,
+        kinds: set[str] | None,
+        *,
+        load: bool,
+    ) -> tuple[list[Notification], dict[int | None, Loaded]]:
         if kinds is not None and self.kinds is not None:
             kinds = kinds & self.kinds
-        return await claims.claim(
+        loaded: dict[int | None, Loaded] = {}
+
+        async def loader(session: AsyncSession, rows: list[Notification]) -> None:
+            loaded.update({item.notification.id: item for item in await load_many(session, rows)})
+
+        rows = await claims.claim(
             self.sessions,
             now=self.clock.now(),
             lease=self.lease,
@@ -140,14 +168,16 @@ class OutboxWorker:
             domain=self.domain,
             kinds=self.kinds if kinds is None else kinds,
             recipients=recipients,
+            load=loader if load else None,
         )
+        return rows, loaded
 
     async def run_once(self) -> int:
         """Claim one batch and settle every row of it, as many at a time as the channels
         carry; the number of rows claimed."""
-        rows = await self.claim()
+        rows, loaded = await self.claim_loaded()
         holding = Holding(self)
-        await holding.add(rows, await self.load(rows))
+        await holding.add(rows, loaded)
         await holding.close()
         try:
             await holding.run()
