@@ -7,14 +7,18 @@ once left one to SQLite's busy handler, which sleeps 1, 2, 5, 10 … ms between 
 outbox benchmark a BEGIN took ~7 ms on average, most of it asleep. Queued on an asyncio lock
 instead, the next transaction starts the moment the last one commits.
 
-Only the worker's own sessions are queued (none of them opens another while it is open);
-other components and processes still meet it at SQLite's lock. PostgreSQL is left alone: its
-transactions overlap without waiting for one another.
+The queue is the engine's, in each event loop: the worker and the mail loop of one process
+(`shagym run --only mail,outbox`) queue on the same lock, so ingest's batch and the outbox's
+claims and settles hand the write lock to one another at once. Only sessions whose code opens
+no other while one is open are queued (the worker's; the mail loop's: stored positions, one
+transaction per batch, the moves); other components and processes still meet them at SQLite's
+lock. PostgreSQL is left alone: its transactions overlap without waiting for one another.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from types import TracebackType
 from typing import Any, cast
 
@@ -27,12 +31,15 @@ from models.db import SessionFactory
 class QueuedSession(AsyncSession):
     """A session that holds its factory's lock from `async with` to its end."""
 
-    def __init__(self, *args: Any, queue: asyncio.Lock, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, queue: Queue, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._queue = queue
+        self._held: asyncio.Lock | None = None
 
     async def __aenter__(self) -> QueuedSession:
-        await self._queue.acquire()
+        lock = self._queue.lock()
+        await lock.acquire()
+        self._held = lock
         return self
 
     async def __aexit__(
@@ -44,7 +51,28 @@ class QueuedSession(AsyncSession):
         try:
             await super().__aexit__(kind, exc, traceback)
         finally:
-            self._queue.release()
+            held, self._held = self._held, None
+            if held is not None:
+                held.release()
+
+
+class Queue:
+    """One lock per event loop (a lock belongs to the loop it first waited in)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        found = self._locks.get(loop)
+        if found is None:
+            found = self._locks[loop] = asyncio.Lock()
+        return found
+
+
+_QUEUES: weakref.WeakKeyDictionary[Any, Queue] = weakref.WeakKeyDictionary()
 
 
 def queued(sessions: SessionFactory) -> SessionFactory:
@@ -53,5 +81,10 @@ def queued(sessions: SessionFactory) -> SessionFactory:
     bind = getattr(sessions, "kw", {}).get("bind")  # (a test's stand-in has none)
     if bind is None or bind.dialect.name != "sqlite":
         return sessions
-    kwargs = {**sessions.kw, "queue": asyncio.Lock()}
+    if isinstance(sessions.kw.get("queue"), Queue):
+        return sessions  # queued already
+    queue = _QUEUES.get(bind.sync_engine)
+    if queue is None:
+        queue = _QUEUES[bind.sync_engine] = Queue()
+    kwargs = {**sessions.kw, "queue": queue}
     return cast(SessionFactory, async_sessionmaker(class_=QueuedSession, **kwargs))

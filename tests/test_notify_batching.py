@@ -45,16 +45,17 @@ async def test_it_keeps_the_claim_when_loading_the_batch_fails(
     assert len(sink.messages) == 1  # loaded again on its own, sent once
 
 
-async def test_it_queues_the_workers_sqlite_transactions(sessions, database_url):
-    factory = queued(sessions)
+async def test_it_queues_the_sqlite_transactions_of_one_engine(sessions, database_url):
+    factories = [queued(sessions), queued(sessions)]  # the worker's and the mail loop's
     if not database_url.startswith("sqlite"):
-        assert factory is sessions  # PostgreSQL's transactions overlap
+        assert factories == [sessions, sessions]  # PostgreSQL's transactions overlap
         return
+    assert queued(factories[0]) is factories[0]
     inside, most = 0, 0
 
-    async def transaction() -> None:
+    async def transaction(index: int) -> None:
         nonlocal inside, most
-        async with factory() as session:
+        async with factories[index % 2]() as session:
             inside += 1
             most = max(most, inside)
             await session.exec(outbox_count())  # type: ignore[call-overload]
@@ -62,7 +63,7 @@ async def test_it_queues_the_workers_sqlite_transactions(sessions, database_url)
             inside -= 1
             await session.commit()
 
-    await asyncio.gather(*(transaction() for _ in range(5)))
+    await asyncio.gather(*(transaction(i) for i in range(6)))
     assert most == 1
 
 
