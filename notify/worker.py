@@ -44,6 +44,7 @@ BACKOFF_CAP_SECONDS = 3600.0
 MAX_ATTEMPTS = 10
 LEASE = dt.timedelta(minutes=2)
 BATCH = 5
+ROWS_PER_LANE = 5
 # The share of the lease one delivery may take; the rest is for loading and settling the row.
 DELIVERY_SHARE = 0.5
 
@@ -107,8 +108,12 @@ class OutboxWorker:
         self.channels = dict(channels)
         self.domain = domain
         self.clock = clock or Clock()
-        # Enough rows that every lane has one waiting behind the one it sends.
-        self.batch = batch or max(BATCH, 2 * sum(capacity(c) for c in self.channels.values()))
+        # Several rows waiting behind each lane: a claim is one transaction whatever its size,
+        # and claims of a row or two each cost nearly what one of many does (2,000-alert
+        # benchmark, 4 SMTP connections: 2 rows a lane 0.34x bare aiosmtplib on PostgreSQL,
+        # 5 rows a lane 0.69x; SQLite 0.40x -> 0.46x).
+        lanes = sum(capacity(c) for c in self.channels.values())
+        self.batch = batch or max(BATCH, ROWS_PER_LANE * lanes)
         self.lease = lease
         lease_seconds = lease.total_seconds()
         self.delivery_timeout = delivery_timeout or lease_seconds * DELIVERY_SHARE
