@@ -246,7 +246,11 @@ async def decide(
     if not promoted and parsed.delivery_report is not None:
         return await _bounce(session, parsed)
     robot = None if promoted else robot_reason(headers, ctx.our_address)
-    forget = None if robot else await case_to_forget(session, parsed.report.text, ctx.intake.receipt_key)
+    forget = (
+        None
+        if robot
+        else await case_to_forget(session, parsed.report.text, ctx.intake.receipt_key)
+    )
     if forget is not None:
         await forget_contact(session, forget)
         return Decision("ignored", forget, "the citizen asked to forget their contact",

@@ -270,10 +270,11 @@ class _Prepared:
     parses: list[ParsedEmail | Exception]
 
 
-async def _prepare(
-    session: AsyncSession, items: Sequence[Item], settings: IngestSettings
-) -> _Prepared:
-    ctx = await Context.load(session, settings)
+Read = tuple[list[str], list[ParsedEmail | Exception]]
+
+
+def _read(items: Sequence[Item]) -> Read:
+    """Each message's content hash and parse (or the exception the parser raised)."""
     shas = [hashlib.sha256(item.raw).hexdigest() for item in items]
     parses: list[ParsedEmail | Exception] = []
     for item in items:
@@ -281,6 +282,14 @@ async def _prepare(
             parses.append(parse_email(item.raw))
         except Exception as exc:  # the message's own fault: quarantined in its turn
             parses.append(exc)
+    return shas, parses
+
+
+async def _prepare(
+    session: AsyncSession, items: Sequence[Item], settings: IngestSettings, read: Read | None
+) -> _Prepared:
+    ctx = await Context.load(session, settings)
+    shas, parses = read or _read(items)
     good = [p for p in parses if not isinstance(p, Exception)]
     message_ids = [p.headers.message_id for p in good if p.headers.message_id]
     seen = await Seen.load(session, shas, message_ids)
@@ -367,11 +376,14 @@ async def _case_number(session: AsyncSession, case_id: int | None) -> str | None
 
 
 async def _ingest_apart(
-    sessions: SessionFactory, items: Sequence[Item], settings: IngestSettings
+    sessions: SessionFactory,
+    items: Sequence[Item],
+    settings: IngestSettings,
+    read: Read | None = None,
 ) -> list[Outcome]:
     """One transaction, one savepoint per message: a message that fails is quarantined alone."""
     async with sessions() as session:
-        prepared = await _prepare(session, items, settings)
+        prepared = await _prepare(session, items, settings, read)
         outcomes = [
             await ingest_one(
                 session, item, prepared.ctx, settings.max_bytes, prepared=prepared, index=i
@@ -383,7 +395,7 @@ async def _ingest_apart(
 
 
 async def _ingest_together(
-    sessions: SessionFactory, items: Sequence[Item], settings: IngestSettings
+    sessions: SessionFactory, items: Sequence[Item], settings: IngestSettings, read: Read
 ) -> list[Outcome]:
     """One transaction and no savepoints, the inbound rows inserted in one statement at the end.
 
@@ -392,7 +404,7 @@ async def _ingest_together(
     committed unless every message went through, so nothing is lost or doubled either way.
     """
     async with sessions() as session:
-        prepared = await _prepare(session, items, settings)
+        prepared = await _prepare(session, items, settings, read)
         ctx, seen, limit = prepared.ctx, prepared.seen, settings.max_bytes
         defer_writes(session)  # notifications and audit entries: one statement each, below
         await prepare_reporters(session, _new_reports(prepared, items))
@@ -452,13 +464,17 @@ async def ingest_batch(
     """
     if not items:
         return []
+    # Parsed before the transaction begins: on SQLite it holds the one write lock, which the
+    # outbox waits for meanwhile. The second pass parses afresh (processing changes a parse).
+    read = _read(items)
     try:
         if len(items) > 1:
             try:
-                return await _ingest_together(sessions, items, settings)
+                return await _ingest_together(sessions, items, settings, read)
             except _MessageFailed as failed:
                 log.info("batch of %d: %s; again, one message at a time", len(items), failed)
-        return await _ingest_apart(sessions, items, settings)
+            return await _ingest_apart(sessions, items, settings)
+        return await _ingest_apart(sessions, items, settings, read)
     except Exception as exc:
         if is_transient(exc):
             raise TransientError(brief_error(exc)) from exc

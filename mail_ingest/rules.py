@@ -72,7 +72,9 @@ def robot_reason(headers: MailHeaders, our_address: str) -> str | None:
         return f"automatic reply ({automatic})"
     precedence = _keyword(headers.precedence or "")
     if precedence in _BULK_PRECEDENCE:
-        return f"{'mailing-list' if precedence == 'list' else 'bulk'} mail (Precedence: {precedence})"
+        return (
+            f"{'mailing-list' if precedence == 'list' else 'bulk'} mail (Precedence: {precedence})"
+        )
     if headers.list_id:
         return "mailing-list mail (List-Id)"
     if headers.list_unsubscribe:

@@ -15,17 +15,22 @@ on the held lease in the same way, and a row whose lease was lost is left to its
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import and_, col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.crypto import keyed_hash
 from models.db import SessionFactory
 from models.outbox import message_id_for
 from models.tables import Notification, NotificationStatus, Reporter
 from notify.digest.queries import dialect
+
+log = logging.getLogger(__name__)
+Loader = Callable[[AsyncSession, list[Notification]], Awaitable[None]]
 
 
 async def claim(
@@ -38,9 +43,12 @@ async def claim(
     domain: str,
     kinds: Iterable[str] | None = None,
     recipients: Iterable[str] | None = None,
+    load: Loader | None = None,
 ) -> list[Notification]:
     """Claim up to `limit` due rows on `channels` (of `kinds` and to `recipients`, default
-    all); each gets a Message-ID if it had none."""
+    all); each gets a Message-ID if it had none. `load` is given the claimed rows inside the
+    claim's transaction (one BEGIN … COMMIT less per batch), in a savepoint of its own: when
+    it fails, the claim stands and the rows are loaded again one by one when delivered."""
     due = (
         select(Notification.id)
         .where(
@@ -69,25 +77,20 @@ async def claim(
                 lease_until=now + lease,
                 attempts=Notification.attempts + 1,
             )
-            .returning(col(Notification.id))
+            .returning(Notification)  # the claimed rows themselves: no second query
+            .execution_options(synchronize_session=False)
         )
-        ids = [row[0] for row in claimed]
-        if not ids:
-            await session.commit()
-            return []
-        rows = list(
-            (
-                await session.exec(
-                    select(Notification)
-                    .where(col(Notification.id).in_(ids))
-                    .order_by(col(Notification.next_attempt_at), col(Notification.id))
-                )
-            ).all()
-        )
+        rows = sorted(claimed.scalars(), key=lambda r: (r.next_attempt_at, r.id))
         for row in rows:
             if row.message_id is None:
                 row.message_id = message_id_for(row, domain)
                 session.add(row)
+        if rows and load is not None:
+            try:
+                async with session.begin_nested():
+                    await load(session, rows)
+            except Exception:
+                log.error("outbox: loading a claimed batch failed", exc_info=True)
         await session.commit()
         return rows
 

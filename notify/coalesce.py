@@ -39,9 +39,12 @@ async def gather_crowded(
                 holding.loaded.pop(other.id, None)
                 together.append((other, item))
     room = BATCH_MAX - len(together)
-    extra = await worker.claim(room, recipients=[row.recipient], kinds={"alert"}) if room else []
+    extra, found = (
+        await worker.claim_loaded(room, recipients=[row.recipient], kinds={"alert"})
+        if room
+        else ([], {})
+    )
     if extra:
-        found = await worker.load(extra)
         alone = []
         for other in extra:
             item = found.get(other.id)

@@ -119,7 +119,7 @@ async def _claim_until(
         await holding.wait_below(worker.batch + 1)
         wake.clear()
         try:
-            rows = await worker.claim(room - len(holding))
+            rows, loaded = await worker.claim_loaded(room - len(holding))
             failures = 0
         except Exception:
             ERRORS.labels("outbox").inc()
@@ -129,7 +129,7 @@ async def _claim_until(
             log.error("outbox: claim failed; next try in %.0fs", delay, exc_info=True)
             await wait_or_stop(stop, delay)
             continue
-        await holding.add(rows, await worker.load(rows))
+        await holding.add(rows, loaded)
         if rows:
             idle_since, closed = None, False
             continue

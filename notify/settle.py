@@ -5,6 +5,10 @@ Each caller waits until its group is committed, so a lane never takes its next r
 last one is settled: what a crash can leave sent-but-unsettled is still at most one row per
 lane (plus the few milliseconds of a group), each resent with the same Message-ID once its
 lease ends. The update is conditional on the lease as in `claims._settle`.
+
+A group is flushed at once when every delivery under way is waiting in it (no other row can
+join it before one of them is settled, so the timer would only keep the lanes idle), after
+GROUP_SECONDS otherwise, or when it is GROUP_ROWS long.
 """
 
 from __future__ import annotations
@@ -48,13 +52,24 @@ class Settler:
         self._group: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # flushes under way (kept referenced)
+        self.active = 0  # rows whose delivery started and that are not settled yet
+
+    def started(self, count: int) -> None:
+        """`count` rows are being delivered; each will be settled one way or another."""
+        self.active += count
+
+    def ended(self, count: int) -> None:
+        """`count` rows were settled (or failed to be): they will not join a group."""
+        self.active -= count
+        if self._group and len(self._group) >= self.active:
+            self._flush_now()
 
     async def mark_sent(self, row: Notification, **values: Any) -> None:
         """Mark `row` sent (values: sent_at, result, payload) with the next group."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         params = {"row_id": row.id, "held_until": row.lease_until, **values}
         self._group.append((params, future))
-        if len(self._group) >= GROUP_ROWS:
+        if len(self._group) >= min(GROUP_ROWS, self.active):
             self._flush_now()
         elif self._flushing is None:
             self._flushing = asyncio.create_task(self._flush_soon())
