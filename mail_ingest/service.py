@@ -24,7 +24,7 @@ from mail_ingest.ingest import brief_error
 from mail_ingest.poller import BATCH_MESSAGES, AfterCommit, InboxPass, PassReport
 from models.db import SessionFactory
 from models.leader import RETRY_SECONDS, Leadership, leader_lock, while_leader
-from notify.serial import queued
+from models.queued import queued
 
 log = logging.getLogger(__name__)
 RENEW_AFTER = 25 * 60.0  # seconds a connection is used before a fresh login
@@ -215,5 +215,5 @@ async def run_mail(settings: Settings, sessions: SessionFactory, stop: asyncio.E
         "mail: watching %s on %s (%s)",
         settings.IMAP_FOLDER, settings.IMAP_HOST, settings.IMAP_SECURITY,
     )  # fmt: skip
-    # Queued with the outbox's transactions when both run in this process (`notify.serial`).
+    # Queued with the outbox's transactions when both run in this process (`models.queued`).
     await MailLeader(settings, queued(sessions)).run(stop)

@@ -28,13 +28,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.metrics import DELIVERIES, ERRORS
 from models.db import SessionFactory
+from models.queued import queued
 from models.tables import Notification
 from notify import claims
 from notify.clock import Clock
 from notify.content import Loaded, load, load_many
 from notify.errors import Deferred, PermanentError, TransientError
 from notify.lanes import Holding, capacity
-from notify.serial import queued
 from notify.settle import Settler
 
 log = logging.getLogger(__name__)

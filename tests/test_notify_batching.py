@@ -8,10 +8,10 @@ import asyncio
 
 from notify_helpers import outbox, report
 
+from models.queued import queued
 from models.tables import NotificationStatus
 from notify import settle
 from notify import worker as worker_module
-from notify.serial import queued
 
 pytest_plugins = ["notify_fixtures"]
 
