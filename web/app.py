@@ -17,7 +17,7 @@ from intake.gazetteer import load as load_gazetteer
 from models.db import SessionFactory, read_sessions
 from web import export, pages_audit, pages_auth, pages_cases, pages_dashboard
 from web.cache import TtlCache
-from web.render import render
+from web.render import compile_all, render
 from web.security import SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -53,4 +53,5 @@ def create_app(settings: Settings, sessions: SessionFactory) -> Starlette:
     app.state.secret = settings.web_secret_key()
     app.state.regions = sorted(load_gazetteer().regions)
     app.add_middleware(SecurityHeaders, hsts=settings.WEB_SECURE_COOKIES)
+    compile_all()  # once a process (the environment is shared)
     return app

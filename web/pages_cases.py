@@ -36,10 +36,16 @@ async def queue(request: Request, session: AsyncSession, viewer: Viewer) -> Resp
     rows, after = await page_of(
         session, filters, viewer.scope, zone, request.query_params.get("after")
     )
+
+    async def recount() -> dict[str, dict[str, int]]:
+        async with request.app.state.read_sessions() as own:
+            return await counts(own, filters, viewer.scope, zone, viewer.is_central)
+
     found, counted_at = await request.app.state.cache.get(
         ("counts", viewer.scope, viewer.is_central, filters),
         lambda: counts(session, filters, viewer.scope, zone, viewer.is_central),
         fresh_after=acted_at(request),
+        refresh=recount,
     )
     return render(request, "queue.html", {
         "viewer": viewer, "language": viewer.account.language, "cases": rows,

@@ -141,7 +141,13 @@ def _after(cursor: str | None) -> Any:
         return None
     if due.tzinfo is None:
         return None
-    return or_(col(Case.due_at) > due, and_(col(Case.due_at) == due, col(Case.id) > case_id))
+    # The redundant `due_at >= due` is the range the index scan starts from: without it,
+    # both stores walked the due-order index from its first entry, filtering out every case
+    # of the pages before (20,000 rows for page 400, ~20 ms on PostgreSQL).
+    return and_(
+        col(Case.due_at) >= due,
+        or_(col(Case.due_at) > due, and_(col(Case.due_at) == due, col(Case.id) > case_id)),
+    )
 
 
 async def page_of(
