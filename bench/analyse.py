@@ -11,7 +11,8 @@ large file between one process per CPU (forked after loading; the output is byte
 one-process output, which this checks); natasha runs in one process, so `shagym analyse
 --jobs 1 FILE` is measured too. Runs alternate (shagym, shagym --jobs 1, natasha, …) in the
 same session; the figures are the median wall time of each, and the median CPU time (user +
-system of the process and its workers). BLAS runs one thread in both (see ENV).
+system of the process and its workers). BLAS runs one thread in both (see ENV). Our sources
+are compiled to bytecode first, as an install has them (`bytecode.py`; `--no-bytecode` not).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bytecode import compile_project  # noqa: E402
 from textgen import complaints  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +80,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="time our sources uncompiled (as under PYTHONDONTWRITEBYTECODE)")
     args = parser.parse_args()
+    if not args.no_bytecode:
+        compile_project()
     texts = complaints(args.count)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "texts.jsonl"
@@ -122,6 +128,7 @@ def main() -> None:
             "cpu_count": os.cpu_count(),
             "load_average": [round(x, 2) for x in os.getloadavg()],
         },  # fmt: skip
+        "our_bytecode": "not compiled" if args.no_bytecode else "compiled first, as installed",
         "note": "whole processes, start-up included; shagym does region+district+category "
         "(model and rules)+language+entities and JSON; natasha only NER, in one process; "
         "shagym's default shares the file between one process per CPU, --jobs 1 is one process",
