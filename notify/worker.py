@@ -127,18 +127,6 @@ class OutboxWorker:
         self.kinds = kinds  # only these kinds of notification (None: all)
         self.settler = Settler(self.sessions)
 
-    async def claim(
-        self,
-        limit: int | None = None,
-        *,
-        recipients: list[str] | None = None,
-        kinds: set[str] | None = None,
-    ) -> list[Notification]:
-        """Claim up to `limit` (default the batch) due rows on this worker's channels (of its
-        kinds, narrowed to `kinds` and `recipients` when given)."""
-        rows, _ = await self._claim(limit, recipients, kinds, load=False)
-        return rows
-
     async def claim_loaded(
         self,
         limit: int | None = None,
@@ -146,17 +134,10 @@ class OutboxWorker:
         recipients: list[str] | None = None,
         kinds: set[str] | None = None,
     ) -> tuple[list[Notification], dict[int | None, Loaded]]:
-        """`claim`, and what the rows are about loaded in the same transaction (`load`)."""
-        return await self._claim(limit, recipients, kinds, load=True)
-
-    async def _claim(
-        self,
-        limit: int | None,
-        recipients: list[str] | None,
-        kinds: set[str] | None,
-        *,
-        load: bool,
-    ) -> tuple[list[Notification], dict[int | None, Loaded]]:
+        """Claim up to `limit` (default the batch) due rows on this worker's channels (of its
+        kinds, narrowed to `kinds` and `recipients` when given), and what they are about,
+        loaded in the claim's transaction. A row missing from the second value (its batch
+        failed to load) is loaded on its own when delivered."""
         if kinds is not None and self.kinds is not None:
             kinds = kinds & self.kinds
         loaded: dict[int | None, Loaded] = {}
@@ -173,7 +154,7 @@ class OutboxWorker:
             domain=self.domain,
             kinds=self.kinds if kinds is None else kinds,
             recipients=recipients,
-            load=loader if load else None,
+            load=loader,
         )
         return rows, loaded
 
@@ -203,17 +184,6 @@ class OutboxWorker:
                 break
             total += count
         return total
-
-    async def load(self, rows: list[Notification]) -> dict[int | None, Loaded]:
-        """What the rows are about, loaded together (the lanes then only send)."""
-        if not rows:
-            return {}
-        try:
-            async with self.sessions() as session:
-                return {item.notification.id: item for item in await load_many(session, rows)}
-        except Exception:  # each row is loaded again on its own, and fails on its own
-            log.error("outbox: loading a batch failed", exc_info=True)
-            return {}
 
     async def deliver(self, row: Notification, loaded: Loaded | None = None) -> None:
         if loaded is None:
