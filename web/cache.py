@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -44,6 +45,25 @@ def mark_acted(response: Response, secure: bool) -> None:
 def as_of(moment: float) -> dt.datetime:
     """A cache time as the moment the page says its numbers are from."""
     return dt.datetime.fromtimestamp(moment, dt.UTC)
+
+
+async def figures(
+    request: Request,
+    session: AsyncSession,
+    key: Hashable,
+    compute: Callable[[AsyncSession], Awaitable[Any]],
+) -> tuple[Any, float]:
+    """A page's cached figures and when they were computed: `compute` runs in the page's own
+    session when the page must wait for it, and in a read session of its own when it runs in
+    the background (the page's session may be closed by then)."""
+
+    async def refresh() -> Any:
+        async with request.app.state.read_sessions() as own:
+            return await compute(own)
+
+    return await request.app.state.cache.get(
+        key, lambda: compute(session), fresh_after=acted_at(request), refresh=refresh
+    )
 
 
 class TtlCache:

@@ -15,7 +15,7 @@ from intake.attachments import read_bytes
 from intake.category import load_rules
 from models.tables import Attachment, AuditLog, Case, CaseStatus
 from notify.images import is_image, stripped_copy
-from web.cache import acted_at, as_of, mark_acted
+from web.cache import as_of, figures, mark_acted
 from web.case_data import case_view, visible_case
 from web.guard import page, record
 from web.queue import CHANNELS, STATUSES, Filters, counts, page_of
@@ -36,17 +36,10 @@ async def queue(request: Request, session: AsyncSession, viewer: Viewer) -> Resp
     rows, after = await page_of(
         session, filters, viewer.scope, zone, request.query_params.get("after")
     )
-
-    async def recount() -> dict[str, dict[str, int]]:
-        async with request.app.state.read_sessions() as own:
-            return await counts(own, filters, viewer.scope, zone, viewer.is_central)
-
-    found, counted_at = await request.app.state.cache.get(
-        ("counts", viewer.scope, viewer.is_central, filters),
-        lambda: counts(session, filters, viewer.scope, zone, viewer.is_central),
-        fresh_after=acted_at(request),
-        refresh=recount,
-    )
+    found, counted_at = await figures(
+        request, session, ("counts", viewer.scope, viewer.is_central, filters),
+        lambda own: counts(own, filters, viewer.scope, zone, viewer.is_central),
+    )  # fmt: skip
     return render(request, "queue.html", {
         "viewer": viewer, "language": viewer.account.language, "cases": rows,
         "filters": filters, "next_after": after, "counts": found, "as_of": as_of(counted_at),

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from notify.texts import region_name
 from web import dashboard
-from web.cache import acted_at, as_of
+from web.cache import as_of, figures
 from web.guard import page
 from web.render import render
 from web.sessions import Viewer
@@ -24,13 +24,8 @@ async def dashboard_page(request: Request, session: AsyncSession, viewer: Viewer
                 await dashboard.per_day(session, viewer.scope, zone),
                 await dashboard.triage(session, viewer.scope))  # fmt: skip
 
-    async def renumber() -> tuple:
-        async with request.app.state.read_sessions() as own:
-            return await numbers(own)
-
-    cached = request.app.state.cache.get(("dashboard", viewer.scope), lambda: numbers(session),
-                                         fresh_after=acted_at(request), refresh=renumber)  # fmt: skip
-    (regions, categories, days, triage), counted_at = await cached
+    cached = await figures(request, session, ("dashboard", viewer.scope), numbers)
+    (regions, categories, days, triage), counted_at = cached
     names = {code: region_name(code, language) for code in dashboard.TILES}
     return render(request, "dashboard.html", {
         "viewer": viewer, "language": language, "regions": regions, "categories": categories,
